@@ -1,0 +1,161 @@
+"""The daemon's network edge: bytes in, calls into the aggregator and the admin commands.
+
+Nothing here parses metrics; it frames bytes and hands them on.
+"""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Callable
+
+from twisted.application import internet
+from twisted.internet.protocol import DatagramProtocol, Factory, Protocol
+from twisted.logger import Logger
+from twisted.protocols.basic import LineOnlyReceiver
+
+from statsd_daemon import admin
+from statsd_daemon.aggregator import Aggregator
+
+log = Logger()
+
+# Linux's SO_RCVBUFFORCE lets root go past net.core.rmem_max.
+SO_RCVBUFFORCE = getattr(socket, "SO_RCVBUFFORCE", 33)
+
+
+class Activity:
+    """When the last metric arrived (etsy's `messages.last_msg_seen`)."""
+
+    def __init__(self, seconds: Callable[[], float]) -> None:
+        self.seconds = seconds
+        self.last_msg_seen = seconds()
+
+
+class StatsdDatagramProtocol(DatagramProtocol):
+    """One datagram, any number of newline-separated lines."""
+
+    noisy = False
+
+    def __init__(self, aggregator: Aggregator, activity: Activity) -> None:
+        self.aggregator = aggregator
+        self.activity = activity
+
+    def datagramReceived(self, data: bytes, addr: object) -> None:
+        self.aggregator.ingest(data)
+        self.activity.last_msg_seen = self.activity.seconds()
+
+
+class StatsdStreamProtocol(Protocol):
+    """Newline-framed metrics over TCP.
+
+    Unlike `LineOnlyReceiver`, an over-long line does not drop the connection (nor the
+    good lines after it in the same read): it is skipped up to its newline and counted
+    as a bad line. Complete lines go to the aggregator a whole read at a time.
+    """
+
+    MAX_LENGTH = 65536
+
+    def __init__(self, aggregator: Aggregator, activity: Activity) -> None:
+        self.aggregator = aggregator
+        self.activity = activity
+        self._partial = b""
+        self._skipping = False
+
+    def dataReceived(self, data: bytes) -> None:
+        if self._skipping:
+            cut = data.find(b"\n")
+            if cut < 0:
+                return
+            data = data[cut + 1:]
+            self._skipping = False
+        data = self._partial + data
+        cut = data.rfind(b"\n")
+        if cut < 0:
+            block, self._partial = b"", data
+        else:
+            block, self._partial = data[:cut], data[cut + 1:]
+        if block:
+            self.aggregator.ingest(block)
+            self.activity.last_msg_seen = self.activity.seconds()
+        if len(self._partial) > self.MAX_LENGTH:
+            self.aggregator.reject(f"line longer than {self.MAX_LENGTH} bytes",
+                                   self._partial[:80].decode("utf-8", "replace"))
+            self._partial = b""
+            self._skipping = True
+
+    def connectionLost(self, reason: object = None) -> None:
+        if self._partial.strip() and not self._skipping:
+            self.aggregator.ingest(self._partial)  # a last line without its newline
+        self._partial = b""
+
+
+class StatsdStreamFactory(Factory):
+    noisy = False
+    def __init__(self, aggregator: Aggregator, activity: Activity) -> None:
+        self.aggregator = aggregator
+        self.activity = activity
+
+    def buildProtocol(self, addr: object) -> StatsdStreamProtocol:
+        return StatsdStreamProtocol(self.aggregator, self.activity)
+
+
+class AdminProtocol(LineOnlyReceiver):
+    """etsy's management interface, one command per line."""
+
+    delimiter = b"\n"
+    MAX_LENGTH = 4096
+
+    def __init__(self, daemon: admin.Daemon) -> None:
+        self.daemon = daemon
+
+    def lineReceived(self, line: bytes) -> None:
+        reply = admin.execute(self.daemon, line.decode("utf-8", "replace"))
+        if reply.text:
+            self.transport.write(reply.text.encode("utf-8"))
+        if reply.close:
+            self.transport.loseConnection()
+
+
+class AdminFactory(Factory):
+    noisy = False
+    def __init__(self, daemon: admin.Daemon) -> None:
+        self.daemon = daemon
+
+    def buildProtocol(self, addr: object) -> AdminProtocol:
+        return AdminProtocol(self.daemon)
+
+
+class StatsdUDPServer(internet.UDPServer):
+    """A UDP listener that asks for a large receive buffer, and reads what the kernel
+    still holds before it closes, so a clean stop loses no datagram already received."""
+
+    def __init__(self, port: int, protocol: DatagramProtocol, *, interface: str,
+                 recv_buffer: int, reactor: object) -> None:
+        super().__init__(port, protocol, interface=interface, reactor=reactor)
+        self.recv_buffer = recv_buffer
+        self.granted_buffer = 0
+
+    def startService(self) -> None:
+        super().startService()
+        sock = self._port.socket
+        if self.recv_buffer:
+            for option in (socket.SO_RCVBUF, SO_RCVBUFFORCE):
+                try:
+                    sock.setsockopt(socket.SOL_SOCKET, option, self.recv_buffer)
+                except OSError:
+                    continue
+                # Linux reports twice what was asked (it counts its bookkeeping).
+                if sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF) >= self.recv_buffer:
+                    break
+        self.granted_buffer = sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF)
+        if self.recv_buffer and self.granted_buffer < self.recv_buffer:
+            log.warn("UDP receive buffer: asked for {asked} bytes, the kernel granted "
+                     "{granted} (raise net.core.rmem_max)", asked=self.recv_buffer,
+                     granted=self.granted_buffer)
+        else:
+            log.info("UDP receive buffer: {granted} bytes", granted=self.granted_buffer)
+
+    def stopService(self):
+        port = getattr(self, "_port", None)
+        if port is not None and port.connected:
+            port.doRead()  # what is queued in the kernel right now
+        return super().stopService()

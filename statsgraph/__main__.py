@@ -1,0 +1,5 @@
+import sys
+
+from statsgraph.cli import main
+
+sys.exit(main())

@@ -1,0 +1,96 @@
+"""`statsgraph COMMAND [options]`: the one console script (also `python -m statsgraph`).
+
+Every option of a service is also a key of its section in the config file
+(`--flush-interval` is `flush_interval` in `[statsd]`); the command line wins.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+
+from statsgraph import __version__
+from statsgraph.configfile import ConfigError
+from statsgraph.options import add_arguments, load_section, resolve
+
+# Commands whose issue has not landed yet: (help, what it will do).
+PENDING = {
+    "run": "all three services, supervised (not available yet)",
+    "carbon": "the whisper-backed carbon store (not available yet)",
+    "web": "the graphite-web compatible renderer (not available yet)",
+}
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    from statsgraph.runner import LEVELS
+    parser.add_argument("--config", metavar="FILE",
+                        help="INI configuration file; its section for this command holds "
+                             "every option below under its snake_case name")
+    parser.add_argument("--log-level", choices=LEVELS, default="info",
+                        help="least severe log events to print (default: info)")
+
+
+def load_statsd_settings(args: argparse.Namespace):
+    from statsd_daemon.settings import StatsdSettings
+    return resolve(StatsdSettings, load_section(args.config, "statsd"), args)
+
+
+def run_statsd(args: argparse.Namespace) -> int:
+    from twisted.logger import Logger
+
+    from statsd_daemon.service import makeService
+    from statsgraph import runner
+
+    settings = load_statsd_settings(args)
+    runner.begin_logging(args.log_level)
+    log = Logger(namespace="statsgraph.statsd")
+
+    def reload(service) -> None:
+        try:
+            service.reconfigure(load_statsd_settings(args))
+        except ConfigError as exc:
+            log.error("configuration not reloaded: {why}", why=str(exc))
+
+    return runner.run(lambda reactor: makeService(settings, reactor), reload)
+
+
+def pending(name: str) -> Callable[[argparse.Namespace], int]:
+    def handler(args: argparse.Namespace) -> int:
+        print(f"statsgraph {name}: not available yet in statsgraph {__version__}",
+              file=sys.stderr)
+        return 2
+    return handler
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from statsd_daemon.settings import StatsdSettings
+
+    parser = argparse.ArgumentParser(
+        prog="statsgraph",
+        description="statsd aggregator, carbon store and graphite renderer")
+    parser.add_argument("--version", action="version", version=f"statsgraph {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    statsd = commands.add_parser(
+        "statsd", help="the statsd aggregator (UDP and TCP 8125, admin 8126)",
+        description="Aggregate statsd metrics and flush them to carbon every interval.")
+    _common(statsd)
+    add_arguments(statsd, StatsdSettings)
+    statsd.set_defaults(handler=run_statsd)
+
+    for name, text in PENDING.items():
+        command = commands.add_parser(name, help=text, description=text)
+        command.add_argument("rest", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
+        command.set_defaults(handler=pending(name))
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.handler(args)
+    except ConfigError as exc:
+        print(f"statsgraph {args.command}: {exc}", file=sys.stderr)
+        return 2
