@@ -95,7 +95,7 @@ def test_reconfigure_changes_the_interval_and_the_names():
 
 
 def test_flush_failure_does_not_stop_the_loop(monkeypatch):
-    daemon, clock, sink = clocked_daemon(replace(OFFLINE, flush_interval=10), start=1000.0)
+    daemon, clock, _sink = clocked_daemon(replace(OFFLINE, flush_interval=10), start=1000.0)
     daemon.startService()
     calls = []
 
