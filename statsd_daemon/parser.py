@@ -48,7 +48,9 @@ def sanitize_key(key: str) -> str:
 
 
 def _clean_tag_part(text: str, pattern: re.Pattern[str]) -> str:
-    return pattern.sub("", _WHITESPACE.sub("_", text.strip()).replace("/", "-"))
+    """etsy's key rules, with `;` (a tag separator) turned into `_` as etsy does."""
+    text = _WHITESPACE.sub("_", text.strip()).replace("/", "-").replace(";", "_")
+    return pattern.sub("", text)
 
 
 def tagged_key(name: str, tags: list[str], sanitize: bool) -> str:

@@ -81,14 +81,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     for name, text in PENDING.items():
         command = commands.add_parser(name, help=text, description=text)
-        command.add_argument("rest", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
-        command.set_defaults(handler=pending(name))
+        command.set_defaults(handler=pending(name), pending=True)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    if extra and not getattr(args, "pending", False):
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
     try:
         return args.handler(args)
     except ConfigError as exc:
