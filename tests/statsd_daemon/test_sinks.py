@@ -91,7 +91,7 @@ def test_queues_while_down_and_delivers_in_order_on_connect():
 
 
 def test_overflow_drops_the_oldest_and_counts():
-    sink, endpoint, clock = make_sink(max_queue_points=600)
+    sink, endpoint, _clock = make_sink(max_queue_points=600)
     sink.send([(f"old{i}", 1.0, 10) for i in range(500)])
     sink.send([(f"new{i}", 1.0, 20) for i in range(500)])
     assert sink.dropped_points == 500 and sink.queued_points == 500
