@@ -157,5 +157,8 @@ class StatsdUDPServer(internet.UDPServer):
     def stopService(self):
         port = getattr(self, "_port", None)
         if port is not None and port.connected:
-            port.doRead()  # what is queued in the kernel right now
+            # What is queued in the kernel right now: doRead takes up to 256 KiB a call
+            # and returns at once when the queue is empty.
+            for _ in range(max(1, self.granted_buffer // port.maxThroughput + 1)):
+                port.doRead()
         return super().stopService()
