@@ -9,6 +9,7 @@ import socket
 from collections.abc import Callable
 
 from twisted.application import internet
+from twisted.internet import udp
 from twisted.internet.protocol import DatagramProtocol, Factory, Protocol
 from twisted.logger import Logger
 from twisted.protocols.basic import LineOnlyReceiver
@@ -124,6 +125,41 @@ class AdminFactory(Factory):
         return AdminProtocol(self.daemon)
 
 
+class StatsdPort(udp.Port):
+    """A UDP port with a leaner read loop for the one job of the statsd listener.
+
+    Twisted's `doRead` takes the sender's address (`recvfrom`) and calls
+    `datagramReceived` per datagram; statsd needs neither, and at 100,000+ datagrams a
+    second that is a fifth of the daemon's time. This loop uses `recv` and hands each
+    datagram straight to the aggregator. Datagrams up to the UDP maximum are read whole
+    (Twisted's default of 8192 bytes would cut a large multi-metric packet mid-line).
+    """
+
+    maxPacketSize = 65536
+
+    def doRead(self) -> None:
+        protocol: StatsdDatagramProtocol = self.protocol
+        ingest = protocol.aggregator.ingest
+        recv = self.socket.recv
+        size = self.maxPacketSize
+        read = 0
+        while read < self.maxThroughput:
+            try:
+                data = recv(size)
+            except BlockingIOError:
+                break
+            except OSError as exc:
+                log.warn("UDP read failed: {why}", why=exc)
+                break
+            read += len(data) + 1
+            try:
+                ingest(data)
+            except Exception:
+                log.failure("datagram not processed: {data!r}", data=data[:200])
+        if read:
+            protocol.activity.last_msg_seen = protocol.activity.seconds()
+
+
 class StatsdUDPServer(internet.UDPServer):
     """A UDP listener that asks for a large receive buffer, and reads what the kernel
     still holds before it closes, so a clean stop loses no datagram already received."""
@@ -133,6 +169,13 @@ class StatsdUDPServer(internet.UDPServer):
         super().__init__(port, protocol, interface=interface, reactor=reactor)
         self.recv_buffer = recv_buffer
         self.granted_buffer = 0
+
+    def _getPort(self) -> StatsdPort:
+        port_number, protocol = self.args
+        port = StatsdPort(port_number, protocol, interface=self.kwargs["interface"],
+                          reactor=self.reactor)
+        port.startListening()
+        return port
 
     def startService(self) -> None:
         super().startService()

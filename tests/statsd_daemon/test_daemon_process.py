@@ -32,6 +32,15 @@ def test_udp_tcp_and_carbon(statsd, carbon):
     assert daemon.stop() == 0
 
 
+def test_large_datagrams_are_read_whole(statsd, carbon):
+    daemon = statsd("--carbon", f"127.0.0.1:{carbon.port}", *FAST)
+    packet = b"\n".join([b"big:1|c"] * 8000)  # 64,000 bytes: past Twisted's 8192 default
+    assert len(packet) < 65507
+    daemon.udp(packet)
+    wait_for(lambda: carbon.total("stats_counts.big") == 8000, what="every line counted")
+    assert carbon.total("stats_counts.statsd.bad_lines_seen") == 0
+
+
 def test_admin_interface(statsd):
     daemon = statsd("--carbon", "none", "--flush-interval", "3600")
     daemon.udp(b"a.b:1|c\na.c:2|c\nt:5|ms\ng:7|g\ns:x|s\njunk")
