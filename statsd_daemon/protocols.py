@@ -135,7 +135,8 @@ class StatsdPort(udp.Port):
     (Twisted's default of 8192 bytes would cut a large multi-metric packet mid-line).
     """
 
-    maxPacketSize = 65536
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, maxPacketSize=65536, **kwargs)
 
     def doRead(self) -> None:
         protocol: StatsdDatagramProtocol = self.protocol
