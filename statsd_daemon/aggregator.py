@@ -31,6 +31,7 @@ from statsd_daemon.settings import StatsdSettings
 BadLineHandler = Callable[[str, str], None]
 
 _KEPT_COUNTER_WORDS = ("packets_received", "metrics_received", "bad_lines_seen")
+_TALLIED = frozenset({COUNTER, TIMER, SET})
 
 
 @dataclass
@@ -69,18 +70,19 @@ class Aggregator:
         # Since start, for the admin interface.
         self.bad_lines_total = 0
         self.packets_total = 0
-        self._cache: dict[bytes, tuple[Op, ...]] = {}
         self.configure(settings)
 
     def configure(self, settings: StatsdSettings) -> None:
         """Apply (new) settings; parsed lines depend on them, so the cache goes."""
+        if hasattr(self, "_cache"):
+            self.settle()  # what came under the old settings counts under them
         self.settings = settings
         self._sanitize = settings.key_name_sanitize
         self._deletes_gauges = settings.deletes_gauges
         self._gauges_max_ttl = settings.gauges_max_ttl
         if not self._deletes_gauges:
             self.gauge_ttl = {}
-        self._cache = {}
+        self._cache: dict[bytes, list | tuple[Op, ...]] = {}
         prefix = settings.prefix_stats
         self.internal_names = {
             "bad_lines_seen": f"{prefix}.bad_lines_seen",
@@ -91,56 +93,78 @@ class Aggregator:
         }
 
     # -- ingest: the hot path -------------------------------------------------------
+    #
+    # A cached line is either its ops (applied at once: gauges, whose order matters, and
+    # bad lines, which are logged as they come) or a tally `[count, ops]` for lines whose
+    # effect does not depend on order (counters, timers, sets): the hot path only counts
+    # them, and `settle` applies each distinct line once, `count` times over.
 
-    def _compile(self, line: bytes) -> tuple[Op, ...]:
+    def _compile(self, line: bytes) -> list | tuple[Op, ...]:
         cache = self._cache
         if len(cache) >= self.CACHE_LIMIT:
+            self.settle()
             cache.clear()
-        ops = cache[line] = parse_line(decode(line), self._sanitize)
-        return ops
+        ops = parse_line(decode(line), self._sanitize)
+        entry = [0, ops] if all(op[0] in _TALLIED for op in ops) else ops
+        cache[line] = entry
+        return entry
 
     def ingest(self, packet: bytes) -> None:
         """Account for one datagram (or one block of complete TCP lines)."""
         self.packets_received += 1
         cache_get = self._cache.get
-        counters = self.counters
         lines = 0
         for line in packet.split(b"\n"):
             if not line:
                 continue
             lines += 1
-            ops = cache_get(line)
-            if ops is None:
-                ops = self._compile(line)
+            entry = cache_get(line)
+            if entry is None:
+                entry = self._compile(line)
                 cache_get = self._cache.get
-            for kind, key, value, weight in ops:
-                if kind == COUNTER:
-                    counters[key] = counters.get(key, 0.0) + value
-                elif kind == TIMER:
-                    values = self.timers.get(key)
-                    if values is None:
-                        self.timers[key] = [value]
-                        self.timer_counters[key] = weight
-                    else:
-                        values.append(value)
-                        self.timer_counters[key] += weight
-                elif kind == GAUGE:
-                    self.gauges[key] = value
-                    if self._deletes_gauges:
-                        self.gauge_ttl[key] = self._gauges_max_ttl
-                elif kind == GAUGE_DELTA:
-                    self.gauges[key] = self.gauges.get(key, 0.0) + value
-                    if self._deletes_gauges:
-                        self.gauge_ttl[key] = self._gauges_max_ttl
-                elif kind == SET:
-                    members = self.sets.get(key)
-                    if members is None:
-                        self.sets[key] = {value}
-                    else:
-                        members.add(value)
-                else:
-                    self._special(kind, key, value)
+            if entry.__class__ is list:
+                entry[0] += 1
+            else:
+                self._apply(entry, 1)
         self.metrics_received += lines
+
+    def settle(self) -> None:
+        """Apply the tallied lines to the state (before anyone looks at it)."""
+        for entry in self._cache.values():
+            if entry.__class__ is list and entry[0]:
+                self._apply(entry[1], entry[0])
+                entry[0] = 0
+
+    def _apply(self, ops: tuple[Op, ...], times: int) -> None:
+        for kind, key, value, weight in ops:
+            if kind == COUNTER:
+                self.counters[key] = self.counters.get(key, 0.0) + value * times
+            elif kind == TIMER:
+                values = self.timers.get(key)
+                if values is None:
+                    self.timers[key] = values = []
+                    self.timer_counters[key] = 0.0
+                if times == 1:
+                    values.append(value)
+                else:
+                    values.extend([value] * times)
+                self.timer_counters[key] += weight * times
+            elif kind == SET:
+                members = self.sets.get(key)
+                if members is None:
+                    self.sets[key] = {value}
+                else:
+                    members.add(value)
+            elif kind == GAUGE:
+                self.gauges[key] = value
+                if self._deletes_gauges:
+                    self.gauge_ttl[key] = self._gauges_max_ttl
+            elif kind == GAUGE_DELTA:
+                self.gauges[key] = self.gauges.get(key, 0.0) + value
+                if self._deletes_gauges:
+                    self.gauge_ttl[key] = self._gauges_max_ttl
+            else:
+                self._special(kind, key, value)
 
     def reject(self, reason: str, text: str) -> None:
         """Count input the edge refused before it became a line (e.g. over-long)."""
@@ -162,6 +186,7 @@ class Aggregator:
 
     def flush(self) -> Snapshot:
         """Hand over the interval's state and reset it for the next one."""
+        self.settle()
         settings = self.settings
         names = self.internal_names
         counters = self.counters
@@ -217,6 +242,7 @@ class Aggregator:
 
     def table(self, kind: str) -> dict:
         """The live dict of one metric type, by its admin-command name."""
+        self.settle()
         return {"counters": self.counters, "timers": self.timers, "gauges": self.gauges,
                 "sets": self.sets}[kind]
 
