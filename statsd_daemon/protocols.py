@@ -128,15 +128,23 @@ class AdminFactory(Factory):
 class StatsdPort(udp.Port):
     """A UDP port with a leaner read loop for the one job of the statsd listener.
 
-    Twisted's `doRead` takes the sender's address (`recvfrom`) and calls
-    `datagramReceived` per datagram; statsd needs neither, and at 100,000+ datagrams a
-    second that is a fifth of the daemon's time. This loop uses `recv` and hands each
-    datagram straight to the aggregator. Datagrams up to the UDP maximum are read whole
-    (Twisted's default of 8192 bytes would cut a large multi-metric packet mid-line).
+    - Twisted's `doRead` takes the sender's address (`recvfrom`) and calls
+      `datagramReceived` per datagram; statsd needs neither. This loop uses `recv` and
+      hands each datagram straight to the aggregator.
+    - Datagrams up to the UDP maximum are read whole (Twisted's default buffer of 8192
+      bytes would cut a large multi-metric packet mid-line).
+    - Once it has emptied the socket it stops reading for `READ_PAUSE` seconds. A busy
+      listener then takes datagrams hundreds at a time instead of waking the reactor
+      for each one (at 300,000 datagrams a second, the wakeups cost more than the
+      metrics); the kernel buffer holds what arrives meanwhile, and a metric waits at
+      most a millisecond longer.
     """
+
+    READ_PAUSE = 0.001
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, maxPacketSize=65536, **kwargs)
+        self._resume = None
 
     def doRead(self) -> None:
         protocol: StatsdDatagramProtocol = self.protocol
@@ -144,10 +152,12 @@ class StatsdPort(udp.Port):
         recv = self.socket.recv
         size = self.maxPacketSize
         read = 0
+        drained = False
         while read < self.maxThroughput:
             try:
                 data = recv(size)
             except BlockingIOError:
+                drained = True
                 break
             except OSError as exc:
                 log.warn("UDP read failed: {why}", why=exc)
@@ -159,6 +169,20 @@ class StatsdPort(udp.Port):
                 log.failure("datagram not processed: {data!r}", data=data[:200])
         if read:
             protocol.activity.last_msg_seen = protocol.activity.seconds()
+        if drained and self.READ_PAUSE and self.connected:
+            self.stopReading()
+            self._resume = self.reactor.callLater(self.READ_PAUSE, self._resume_reading)
+
+    def _resume_reading(self) -> None:
+        self._resume = None
+        if self.connected:
+            self.startReading()
+
+    def connectionLost(self, reason: object = None) -> None:
+        if self._resume is not None and self._resume.active():
+            self._resume.cancel()
+        self._resume = None
+        super().connectionLost(reason)
 
 
 class StatsdUDPServer(internet.UDPServer):
@@ -203,6 +227,7 @@ class StatsdUDPServer(internet.UDPServer):
         if port is not None and port.connected:
             # What is queued in the kernel right now: doRead takes up to 256 KiB a call
             # and returns at once when the queue is empty.
+            port.READ_PAUSE = 0
             for _ in range(max(1, self.granted_buffer // port.maxThroughput + 1)):
                 port.doRead()
         return super().stopService()
