@@ -32,7 +32,7 @@ class _MMsgHdr(ctypes.Structure):
     _fields_ = [("msg_hdr", _MsgHdr), ("msg_len", ctypes.c_uint)]
 
 
-def _libc_recvmmsg():  # noqa: ANN202 - a ctypes function or None
+def _libc_recvmmsg():
     if not sys.platform.startswith("linux"):
         return None
     try:
