@@ -221,3 +221,17 @@ class TestDogStatsDExtensions:
     def test_legacy_multi_sample_still_splits(self):
         assert kinds("k:1|c:2|c") == [COUNTER, COUNTER]
         assert kinds("k:1|c|@0.5:2|ms") == [COUNTER, TIMER]
+
+
+class TestRatesThatCrashEtsy:
+    """etsy 0.9.0 dies on these (its rate regex finds nothing after validation passed)."""
+
+    @pytest.mark.parametrize("line, rate", [
+        ("k:1|c|@+0.5", 0.5), ("k:1|c|@ 0.5", 0.5), ("k:1|c|@1e-1", 0.1),
+    ])
+    def test_read_as_numbers(self, line, rate):
+        assert one(line) == (COUNTER, "k", 1.0 / rate, 0.0)
+
+    @pytest.mark.parametrize("line", ["k:1|c|@Infinity", "k:1|c|@0x10", "k:1|c|@1.5.2"])
+    def test_bad(self, line):
+        assert one(line)[0] == BAD
