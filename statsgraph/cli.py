@@ -17,7 +17,6 @@ from statsgraph.options import add_arguments, load_section, resolve
 # Commands whose issue has not landed yet: (help, what it will do).
 PENDING = {
     "run": "all three services, supervised (not available yet)",
-    "carbon": "the whisper-backed carbon store (not available yet)",
     "web": "the graphite-web compatible renderer (not available yet)",
 }
 
@@ -55,6 +54,29 @@ def run_statsd(args: argparse.Namespace) -> int:
     return runner.run(lambda reactor: makeService(settings, reactor), reload)
 
 
+def load_carbon_settings(args: argparse.Namespace):
+    from carbon_store.settings import CarbonSettings
+    return resolve(CarbonSettings, load_section(args.config, "carbon"), args)
+
+
+def run_carbon(args: argparse.Namespace) -> int:
+    from twisted.logger import Logger
+
+    from carbon_store.service import makeService
+    from statsgraph import runner
+
+    settings = load_carbon_settings(args)
+    runner.begin_logging(args.log_level)
+    log = Logger(namespace="statsgraph.carbon")
+    service = makeService(settings, config_path=args.config)  # refuses bad rules now
+
+    def reload(service) -> None:
+        service.core.rules.check()
+        log.info("storage rules checked; other [carbon] settings need a restart")
+
+    return runner.run(lambda reactor: service, reload)
+
+
 def pending(name: str) -> Callable[[argparse.Namespace], int]:
     def handler(args: argparse.Namespace) -> int:
         print(f"statsgraph {name}: not available yet in statsgraph {__version__}",
@@ -78,6 +100,15 @@ def build_parser() -> argparse.ArgumentParser:
     _common(statsd)
     add_arguments(statsd, StatsdSettings)
     statsd.set_defaults(handler=run_statsd)
+
+    from carbon_store.settings import CarbonSettings
+    carbon = commands.add_parser(
+        "carbon", help="the whisper-backed carbon store (2003 plaintext, 2004 pickle, "
+        "7002 cache query)",
+        description="Receive carbon plaintext and pickle, cache, and write whisper files.")
+    _common(carbon)
+    add_arguments(carbon, CarbonSettings)
+    carbon.set_defaults(handler=run_carbon)
 
     for name, text in PENDING.items():
         command = commands.add_parser(name, help=text, description=text)

@@ -35,3 +35,45 @@ class RateLimitedLog:
             self.emit(message)
         else:
             self.suppressed += 1
+
+
+class TokenBucket:
+    """At most `rate` events per second on average, in bursts of up to `capacity`.
+
+    `rate` inf means no limit. `seconds` is the clock (time.monotonic in services).
+    """
+
+    def __init__(self, rate: float, seconds: Callable[[], float],
+                 capacity: float | None = None) -> None:
+        self.seconds = seconds
+        self.set_rate(rate, capacity)
+
+    def set_rate(self, rate: float, capacity: float | None = None) -> None:
+        self.rate = rate
+        self.capacity = capacity if capacity is not None else max(rate, 1.0)
+        self.tokens = self.capacity
+        self.stamp = self.seconds()
+
+    def _fill(self) -> None:
+        now = self.seconds()
+        self.tokens = min(self.capacity, self.tokens + (now - self.stamp) * self.rate)
+        self.stamp = now
+
+    def take(self) -> bool:
+        """Take a token if there is one."""
+        if self.rate == float("inf"):
+            return True
+        self._fill()
+        if self.tokens >= 1:
+            self.tokens -= 1
+            return True
+        return False
+
+    def wait_time(self) -> float:
+        """Seconds until a token will be there (0 if one is)."""
+        if self.rate == float("inf"):
+            return 0.0
+        self._fill()
+        if self.tokens >= 1:
+            return 0.0
+        return (1 - self.tokens) / self.rate if self.rate > 0 else float("inf")

@@ -1,0 +1,1 @@
+"""The whisper-backed, carbon-compatible store."""

@@ -1,0 +1,86 @@
+"""From decoded input to cached points: parsing, name checks, counting what is refused.
+
+Shared by every receiver (plaintext TCP and UDP, pickle); pure apart from the cache it
+fills. Normalized names are remembered (bounded), so a metric seen before costs a dict
+lookup instead of a tag sort and a path check.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+from carbon_store.cache import MetricCache
+from carbon_store.names import BadName, normalize
+from carbon_store.wire import BadInput, Point, parse_line, parse_pickle
+
+BadHandler = Callable[[str, str], None]
+
+
+class Intake:
+    NAME_CACHE_LIMIT = 100_000
+
+    def __init__(self, cache: MetricCache, now: Callable[[], float],
+                 on_bad: BadHandler | None = None) -> None:
+        self.cache = cache
+        self.now = now
+        self.on_bad = on_bad
+        self.received = 0
+        self.bad_lines = 0
+        self.bad_names = 0
+        self.dropped = 0
+        self._names: dict[str, str | BadName] = {}
+
+    def _bad(self, reason: str, text: str) -> None:
+        self.bad_lines += 1
+        if self.on_bad is not None:
+            self.on_bad(reason, text)
+
+    def _name(self, raw: str) -> str | None:
+        known = self._names.get(raw)
+        if known is None:
+            try:
+                known = normalize(raw)
+            except BadName as exc:
+                known = exc
+            if len(self._names) >= self.NAME_CACHE_LIMIT:
+                self._names.clear()
+            self._names[raw] = known
+        if isinstance(known, BadName):
+            self.bad_names += 1
+            self._bad(f"refused name: {known}", raw[:200])
+            return None
+        return known
+
+    def _store(self, points: Iterable[Point]) -> None:
+        good = []
+        for raw, timestamp, value in points:
+            name = self._name(raw)
+            if name is not None:
+                good.append((name, timestamp, value))
+        self.received += len(good)
+        if good:
+            self.dropped += self.cache.store_many(good)
+
+    def lines(self, lines: Iterable[bytes]) -> None:
+        """Plaintext lines (without newlines); empty ones are ignored."""
+        points = []
+        now = self.now
+        for line in lines:
+            if not line.strip():
+                continue
+            try:
+                points.append(parse_line(line, now))
+            except BadInput as exc:
+                self._bad(str(exc), line[:400].decode("utf-8", "replace"))
+        self._store(points)
+
+    def pickle(self, payload: bytes) -> None:
+        """One pickle frame's payload."""
+        try:
+            points, refused = parse_pickle(payload, self.now)
+        except BadInput as exc:
+            self._bad(str(exc), f"<pickle frame of {len(payload)} bytes>")
+            return
+        for reason in refused:
+            self._bad(reason, "<pickled datapoint>")
+        self._store(points)

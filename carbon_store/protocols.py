@@ -1,0 +1,126 @@
+"""The store's network edge: carbon's framings, handing bytes to the intake.
+
+Plaintext uses Twisted's `LineOnlyReceiver` (a line over the limit drops the connection,
+as carbon's does), pickle and cache queries `Int32StringReceiver` (4-byte big-endian
+length; a frame over the limit drops the connection).
+"""
+
+from __future__ import annotations
+
+import pickle
+
+from twisted.internet.protocol import DatagramProtocol, Factory
+from twisted.logger import Logger
+from twisted.protocols.basic import Int32StringReceiver, LineOnlyReceiver
+
+from carbon_store.intake import Intake
+from carbon_store.query import answer
+from carbon_store.wire import BadInput, safe_loads
+
+log = Logger()
+
+
+class ReceiverFactory(Factory):
+    """Builds receivers and keeps the open connections, for flow control."""
+
+    noisy = False
+
+    def __init__(self, protocol: type, intake: Intake, max_length: int) -> None:
+        self.protocol = protocol
+        self.intake = intake
+        self.max_length = max_length
+        self.connections: set = set()
+        self.paused = False
+
+    def buildProtocol(self, addr: object):
+        receiver = self.protocol()
+        receiver.factory = self
+        receiver.MAX_LENGTH = self.max_length
+        return receiver
+
+    def pause(self) -> None:
+        self.paused = True
+        for connection in self.connections:
+            connection.transport.pauseProducing()
+
+    def resume(self) -> None:
+        self.paused = False
+        for connection in self.connections:
+            connection.transport.resumeProducing()
+
+
+class _Tracked:
+    factory: ReceiverFactory
+
+    def connectionMade(self) -> None:
+        self.factory.connections.add(self)
+        if self.factory.paused:
+            self.transport.pauseProducing()
+
+    def connectionLost(self, reason: object = None) -> None:
+        self.factory.connections.discard(self)
+
+
+class PlaintextReceiver(_Tracked, LineOnlyReceiver):
+    """`path value timestamp` lines; a whole read goes to the intake at once."""
+
+    delimiter = b"\n"
+
+    def dataReceived(self, data: bytes) -> None:
+        self._batch: list[bytes] = []
+        super().dataReceived(data)
+        if self._batch:
+            self.factory.intake.lines(self._batch)
+
+    def lineReceived(self, line: bytes) -> None:
+        self._batch.append(line)
+
+    def lineLengthExceeded(self, line: bytes) -> None:
+        self.factory.intake._bad(f"line longer than {self.MAX_LENGTH} bytes; connection "
+                                 "dropped", line[:80].decode("utf-8", "replace"))
+        super().lineLengthExceeded(line)
+
+
+class PickleReceiver(_Tracked, Int32StringReceiver):
+    def stringReceived(self, payload: bytes) -> None:
+        self.factory.intake.pickle(payload)
+
+    def lengthLimitExceeded(self, length: int) -> None:
+        self.factory.intake._bad(f"pickle frame of {length} bytes is over the limit of "
+                                 f"{self.MAX_LENGTH}; connection dropped", "")
+        super().lengthLimitExceeded(length)
+
+
+class PlaintextDatagramReceiver(DatagramProtocol):
+    noisy = False
+
+    def __init__(self, intake: Intake) -> None:
+        self.intake = intake
+
+    def datagramReceived(self, data: bytes, addr: object) -> None:
+        self.intake.lines(data.splitlines())
+
+
+class CacheQueryProtocol(Int32StringReceiver):
+    """CARBONLINK: one pickled request per frame, one pickled answer per frame."""
+
+    MAX_LENGTH = 1 << 20
+
+    def stringReceived(self, request: bytes) -> None:
+        factory: CacheQueryFactory = self.factory
+        try:
+            reply = answer(safe_loads(request), factory.cache, factory.whisper_path)
+        except BadInput as exc:
+            reply = {"error": str(exc)}
+        factory.queries += 1
+        self.sendString(pickle.dumps(reply, protocol=2))
+
+
+class CacheQueryFactory(Factory):
+    noisy = False
+    protocol = CacheQueryProtocol
+
+    def __init__(self, cache: object, whisper_path: object) -> None:
+        self.cache = cache
+        self.whisper_path = whisper_path
+        self.queries = 0

@@ -1,0 +1,101 @@
+"""Carbon's ingest formats decoded: plaintext lines and pickled lists, safely.
+
+Plaintext is `path value timestamp` (exactly three whitespace-separated fields, both
+numbers as floats, timestamp -1 meaning now). Pickle payloads are
+`[(path, (timestamp, value)), ...]`, unpickled by `SafeUnpickler`, which refuses every
+global: only lists, tuples, strings, bytes and numbers can come out of it, so no payload
+can run code. Anything else is a `BadInput` with the reason.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import pickle
+from collections.abc import Callable
+
+Point = tuple[str, float, float]  # name, timestamp, value
+
+
+class BadInput(ValueError):
+    """A line, frame or tuple that is dropped; the message says why."""
+
+
+class SafeUnpickler(pickle.Unpickler):
+    """An unpickler that resolves no global at all (carbon's SafeUnpickler, stricter)."""
+
+    def find_class(self, module: str, name: str) -> object:
+        raise pickle.UnpicklingError(f"global {module}.{name} is not allowed")
+
+    def persistent_load(self, pid: object) -> object:
+        raise pickle.UnpicklingError("persistent ids are not allowed")
+
+
+def safe_loads(data: bytes) -> object:
+    try:
+        return SafeUnpickler(io.BytesIO(data)).load()
+    except pickle.UnpicklingError as exc:
+        raise BadInput(f"unsafe or broken pickle: {exc}") from None
+    except Exception as exc:  # truncated or garbage bytes raise all sorts of things
+        raise BadInput(f"broken pickle: {type(exc).__name__}") from None
+
+
+def _number(value: object, what: str) -> float:
+    if isinstance(value, bytes):
+        value = value.decode("ascii", "replace")
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise BadInput(f"{what} is not a number")
+    try:
+        return float(value)
+    except ValueError:
+        raise BadInput(f"{what} is not a number") from None
+
+
+def check_point(name: object, timestamp: object, value: object,
+                now: Callable[[], float]) -> Point:
+    """One datapoint made safe to cache; the name still needs `names.normalize`."""
+    if isinstance(name, bytes):
+        name = name.decode("utf-8", "replace")
+    if not isinstance(name, str):
+        raise BadInput("metric name is not a string")
+    stamp = _number(timestamp, "timestamp")
+    number = _number(value, "value")
+    if not math.isfinite(number):
+        raise BadInput("value is not finite")
+    if stamp == -1:
+        stamp = float(int(now()))
+    if not math.isfinite(stamp) or stamp < 0 or stamp >= 2**32:
+        raise BadInput("timestamp out of range")
+    return name, stamp, number
+
+
+def parse_line(line: bytes, now: Callable[[], float]) -> Point:
+    """One plaintext line (without its newline)."""
+    try:
+        text = line.decode("utf-8")
+    except UnicodeDecodeError:
+        raise BadInput("line is not UTF-8") from None
+    fields = text.split()
+    if len(fields) != 3:
+        raise BadInput(f"expected 3 fields, got {len(fields)}")
+    return check_point(fields[0], fields[2], fields[1], now)
+
+
+def parse_pickle(payload: bytes, now: Callable[[], float]
+                 ) -> tuple[list[Point], list[str]]:
+    """The points of one pickle frame and the reasons for every tuple refused.
+
+    A frame that does not unpickle into a list is refused whole (BadInput).
+    """
+    data = safe_loads(payload)
+    if not isinstance(data, list | tuple):
+        raise BadInput("pickle payload is not a list")
+    points: list[Point] = []
+    bad: list[str] = []
+    for item in data:
+        try:
+            name, (timestamp, value) = item
+            points.append(check_point(name, timestamp, value, now))
+        except (TypeError, ValueError) as exc:
+            bad.append(str(exc) if isinstance(exc, BadInput) else "not (path, (ts, value))")
+    return points, bad

@@ -1,0 +1,159 @@
+"""The writer: a thread that drains the cache into whisper files.
+
+Each turn takes one metric (chosen by the cache's drain strategy) and writes all of
+its points with one `whisper.update_many`. New files are created from the storage rules,
+atomically (a temporary file in the same folder, then a hard link to the final name),
+so a crash never leaves a half-written file. A metric whose file may not be created yet
+(`max_creates_per_minute`) or whose write failed keeps its points in the cache and is
+skipped for a while; the other metrics keep flowing.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import whisper
+from twisted.logger import Logger
+
+from carbon_store.cache import MetricCache
+from carbon_store.names import relative_path
+from carbon_store.schemas import StorageRules
+from carbon_store.settings import CarbonSettings
+from statsgraph.ratelimit import RateLimitedLog, TokenBucket
+
+log = Logger()
+
+RETRY_AFTER_ERROR = 5.0  # seconds before a metric whose write failed is tried again
+
+
+@dataclass
+class WriterStats:
+    committed_points: int = 0
+    update_operations: int = 0
+    update_seconds: float = 0.0
+    creates: int = 0
+    errors: int = 0
+    waiting_creates: int = 0
+
+
+class Writer:
+    def __init__(self, cache: MetricCache, rules: Callable[[], StorageRules],
+                 settings: CarbonSettings, *, seconds: Callable[[], float] = time.monotonic
+                 ) -> None:
+        self.cache = cache
+        self.rules = rules
+        self.settings = settings
+        self.root = Path(settings.storage)
+        self.seconds = seconds
+        self.updates = TokenBucket(settings.max_updates_per_second, seconds)
+        self.creates = TokenBucket(settings.max_creates_per_minute / 60.0, seconds,
+                                   capacity=max(1.0, settings.max_creates_per_minute / 60.0))
+        self.stats = WriterStats()
+        self._skip: dict[str, float] = {}
+        self._wake = threading.Event()
+        self._stopping = threading.Event()
+        self._deadline = float("inf")
+        self.error_log = RateLimitedLog(lambda text: log.error("{text}", text=text), seconds)
+        # whisper's switches are module globals; this process has one writer.
+        whisper.AUTOFLUSH = settings.whisper_autoflush
+        whisper.LOCK = settings.whisper_lock_writes
+
+    # -- control (from the reactor thread) -------------------------------------------
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def stop(self, timeout: float) -> None:
+        """Drain what is cached (faster, as configured), for at most `timeout` seconds."""
+        self._deadline = self.seconds() + timeout
+        self.updates.set_rate(self.settings.max_updates_per_second_on_shutdown)
+        self._stopping.set()
+        self._wake.set()
+
+    # -- the thread ------------------------------------------------------------------
+
+    def run(self) -> None:
+        while True:
+            if self._stopping.is_set() and (self.cache.size == 0
+                                            or self.seconds() >= self._deadline):
+                return
+            name = self.cache.choose(self._skipped())
+            if name is None:
+                wait = 0.05 if self._stopping.is_set() else 1.0
+                if self._skip:
+                    wait = min(wait, max(0.01, min(self._skip.values()) - self.seconds()))
+                self._wake.wait(wait)
+                self._wake.clear()
+                continue
+            try:
+                self.write(name)
+            except Exception as exc:  # never let one metric end the writer
+                self.stats.errors += 1
+                self.error_log(f"writing {name!r} failed: {exc!r}")
+
+    def _skipped(self) -> set[str]:
+        if not self._skip:
+            return set()
+        now = self.seconds()
+        for name in [n for n, until in self._skip.items() if until <= now]:
+            del self._skip[name]
+        return set(self._skip)
+
+    def write(self, name: str) -> bool:
+        """Write one metric's points; False if they stay cached for later."""
+        path = self.root / relative_path(name)
+        if not path.exists():
+            if not self.creates.take():
+                self._skip[name] = self.seconds() + self.creates.wait_time()
+                self.stats.waiting_creates = len(self._skip)
+                return False
+            self.create(name, path)
+        wait = self.updates.wait_time()
+        while wait > 0 and not (self._stopping.is_set() and self.seconds() >= self._deadline):
+            time.sleep(min(wait, 0.1))
+            wait = self.updates.wait_time()
+        self.updates.take()
+        points = self.cache.pop(name)
+        if not points:
+            return True
+        started = time.perf_counter()
+        try:
+            whisper.update_many(str(path), points)
+        except Exception as exc:
+            self.cache.restore(name, points)
+            self._skip[name] = self.seconds() + RETRY_AFTER_ERROR
+            self.stats.errors += 1
+            self.error_log(f"cannot write {name!r} to {path}: {exc}; "
+                           f"{len(points)} points kept for a retry")
+            return False
+        self.stats.update_seconds += time.perf_counter() - started
+        self.stats.update_operations += 1
+        self.stats.committed_points += len(points)
+        return True
+
+    def create(self, name: str, path: Path) -> None:
+        meta = self.rules().lookup(name)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+        try:
+            whisper.create(str(temporary), list(meta.archives), meta.x_files_factor,
+                           meta.method, self.settings.whisper_sparse_create,
+                           self.settings.whisper_fallocate_create)
+            try:
+                os.link(temporary, path)  # never replaces a file someone else made
+            except FileExistsError:
+                pass
+        finally:
+            try:
+                os.unlink(temporary)
+            except FileNotFoundError:
+                pass
+        self.stats.creates += 1
+        log.debug("created {path} ({schema}: {archives}; {method}, xff {xff})", path=path,
+                  schema=meta.schema, archives=meta.archives, method=meta.method,
+                  xff=meta.x_files_factor)
