@@ -33,10 +33,7 @@ def parse_retention(text: str) -> Archive:
     match = _AMOUNT.match(span_text.strip())
     if not match:
         raise ValueError(f"invalid duration {span_text.strip()!r}")
-    if match[2]:
-        points = _amount(span_text, "duration") // precision
-    else:
-        points = int(match[1])
+    points = _amount(span_text, "duration") // precision if match[2] else int(match[1])
     if points <= 0:
         raise ValueError(f"retention {text.strip()!r} holds no point")
     return precision, points

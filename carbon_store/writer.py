@@ -10,6 +10,7 @@ skipped for a while; the other metrics keep flowing.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 import time
@@ -144,15 +145,11 @@ class Writer:
             whisper.create(str(temporary), list(meta.archives), meta.x_files_factor,
                            meta.method, self.settings.whisper_sparse_create,
                            self.settings.whisper_fallocate_create)
-            try:
+            with contextlib.suppress(FileExistsError):
                 os.link(temporary, path)  # never replaces a file someone else made
-            except FileExistsError:
-                pass
         finally:
-            try:
+            with contextlib.suppress(FileNotFoundError):
                 os.unlink(temporary)
-            except FileNotFoundError:
-                pass
         self.stats.creates += 1
         log.debug("created {path} ({schema}: {archives}; {method}, xff {xff})", path=path,
                   schema=meta.schema, archives=meta.archives, method=meta.method,
