@@ -36,7 +36,9 @@ def answer(request: object, cache: MetricCache, whisper_path: Callable[[str], st
             key = request.get("key")
             if key != "aggregationMethod":
                 return {"error": f"Unsupported metadata key {key!r}"}
-            info = whisper.info(whisper_path(metric))
+            info = whisper.info(whisper_path(metric))  # None when there is no file
+            if info is None:
+                return {"error": f"no whisper file for {metric!r}"}
             return {"value": info["aggregationMethod"]}
     except KeyError as exc:
         return {"error": f"missing {exc.args[0]!r} in request"}
