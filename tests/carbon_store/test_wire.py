@@ -77,7 +77,8 @@ def test_safe_loads_plain_data():
 
 
 def test_codecs_encode_is_only_latin1_bytes():
-    evil = b"\x80\x02c_codecs\nencode\nq\x00X\x03\x00\x00\x00abcq\x01X\x03\x00\x00\x00hexq\x02\x86q\x03Rq\x04."
+    evil = (b"\x80\x02c_codecs\nencode\nq\x00X\x03\x00\x00\x00abcq\x01"
+            b"X\x03\x00\x00\x00hexq\x02\x86q\x03Rq\x04.")
     with pytest.raises(BadInput):
         safe_loads(evil)
     assert safe_loads(pickle.dumps(b"\xffbytes", protocol=2)) == b"\xffbytes"

@@ -60,7 +60,7 @@ def test_creates_are_rate_limited_but_points_wait(tmp_path):
 
 
 def test_a_corrupt_file_keeps_its_points_and_others_flow(tmp_path):
-    writer, cache, clock = make(tmp_path)
+    writer, cache, _clock = make(tmp_path)
     (tmp_path / "bad.wsp").write_bytes(b"this is not whisper")
     import time
     now = int(time.time())
