@@ -83,6 +83,16 @@ class MetricCache:
             self.overflow += dropped
         return dropped
 
+    def store_upto(self, points: list[tuple[str, float, float]]
+                   ) -> list[tuple[str, float, float]]:
+        """Add points up to the hard limit; the ones that did not fit, in order (for a
+        TCP receiver to hold while its sender is paused, instead of dropping them)."""
+        with self.lock:
+            room = max(0, int(min(self.hard_limit - self.size, len(points))))
+        rest = points[room:]
+        self.store_many(points[:room])
+        return rest
+
     def get(self, name: str) -> Points:
         """The cached points of one metric (for cache queries), deduplicated."""
         with self.lock:

@@ -51,18 +51,35 @@ class Intake:
             return None
         return known
 
-    def _store(self, points: Iterable[Point]) -> None:
+    def _named(self, points: Iterable[Point]) -> list[Point]:
         good = []
         for raw, timestamp, value in points:
             name = self._name(raw)
             if name is not None:
                 good.append((name, timestamp, value))
         self.received += len(good)
-        if good:
-            self.dropped += self.cache.store_many(good)
+        return good
 
-    def lines(self, lines: Iterable[bytes]) -> None:
-        """Plaintext lines (without newlines); empty ones are ignored."""
+    def store(self, points: list[Point], hold: bool = False) -> list[Point]:
+        """Cache checked points. Past the cache's hard limit they are dropped (and
+        counted), or with `hold` returned, for a stream receiver to keep."""
+        if not points:
+            return []
+        if hold:
+            return self.cache.store_upto(points)
+        self.dropped += self.cache.store_many(points)
+        return []
+
+    def lines(self, lines: Iterable[bytes], hold: bool = False) -> list[Point]:
+        """Cache plaintext lines; returns the points that did not fit (with `hold`)."""
+        return self.store(self.parse_lines(lines), hold)
+
+    def pickle(self, payload: bytes, hold: bool = False) -> list[Point]:
+        """Cache one pickle frame; returns the points that did not fit (with `hold`)."""
+        return self.store(self.parse_pickle(payload), hold)
+
+    def parse_lines(self, lines: Iterable[bytes]) -> list[Point]:
+        """Plaintext lines (without newlines) as checked points; empty ones ignored."""
         points = []
         now = self.now
         for line in lines:
@@ -72,15 +89,15 @@ class Intake:
                 points.append(parse_line(line, now))
             except BadInput as exc:
                 self._bad(str(exc), line[:400].decode("utf-8", "replace"))
-        self._store(points)
+        return self._named(points)
 
-    def pickle(self, payload: bytes) -> None:
-        """One pickle frame's payload."""
+    def parse_pickle(self, payload: bytes) -> list[Point]:
+        """One pickle frame's payload as checked points."""
         try:
             points, refused = parse_pickle(payload, self.now)
         except BadInput as exc:
             self._bad(str(exc), f"<pickle frame of {len(payload)} bytes>")
-            return
+            return []
         for reason in refused:
             self._bad(reason, "<pickled datapoint>")
-        self._store(points)
+        return self._named(points)

@@ -31,6 +31,7 @@ class ReceiverFactory(Factory):
         self.max_length = max_length
         self.connections: set = set()
         self.paused = False
+        self.orphaned: list = []  # held points of connections that closed meanwhile
 
     def buildProtocol(self, addr: object):
         receiver = self.protocol()
@@ -44,21 +45,57 @@ class ReceiverFactory(Factory):
             connection.transport.pauseProducing()
 
     def resume(self) -> None:
+        """Let senders go on; a connection still holding points that do not fit yet
+        stays paused until they do."""
         self.paused = False
-        for connection in self.connections:
-            connection.transport.resumeProducing()
+        self.retry()
+
+    def retry(self) -> None:
+        """Offer held points to the cache again (oldest first)."""
+        if self.orphaned:
+            self.orphaned = self.intake.store(self.orphaned, hold=True)
+        for connection in list(self.connections):
+            connection.retry_held()
+
+    @property
+    def holding(self) -> int:
+        return len(self.orphaned) + sum(len(c.held) for c in self.connections)
 
 
 class _Tracked:
+    """Connection bookkeeping and back-pressure without loss: points that arrive when
+    the cache is at its hard limit are held by the connection, whose sender is paused,
+    until the writer makes room."""
+
     factory: ReceiverFactory
+    held: list = []
 
     def connectionMade(self) -> None:
+        self.held = []
         self.factory.connections.add(self)
         if self.factory.paused:
             self.transport.pauseProducing()
 
     def connectionLost(self, reason: object = None) -> None:
         self.factory.connections.discard(self)
+        if self.held:  # the sender is gone; what it sent still waits for room
+            self.factory.orphaned.extend(self.held)
+            self.held = []
+
+    def accept(self, points: list) -> None:
+        """Cache what fits; hold the rest (behind anything already held) and pause."""
+        rest = points if self.held else self.factory.intake.store(points, hold=True)
+        if rest:
+            self.held.extend(rest)
+            self.transport.pauseProducing()
+
+    def retry_held(self) -> None:
+        if self.held:
+            self.held = self.factory.intake.store(self.held, hold=True)
+            if not self.held and not self.factory.paused:
+                self.transport.resumeProducing()
+        elif not self.factory.paused:
+            self.transport.resumeProducing()
 
 
 class PlaintextReceiver(_Tracked, LineOnlyReceiver):
@@ -70,7 +107,7 @@ class PlaintextReceiver(_Tracked, LineOnlyReceiver):
         self._batch: list[bytes] = []
         super().dataReceived(data)
         if self._batch:
-            self.factory.intake.lines(self._batch)
+            self.accept(self.factory.intake.parse_lines(self._batch))
 
     def lineReceived(self, line: bytes) -> None:
         self._batch.append(line)
@@ -83,7 +120,7 @@ class PlaintextReceiver(_Tracked, LineOnlyReceiver):
 
 class PickleReceiver(_Tracked, Int32StringReceiver):
     def stringReceived(self, payload: bytes) -> None:
-        self.factory.intake.pickle(payload)
+        self.accept(self.factory.intake.parse_pickle(payload))
 
     def lengthLimitExceeded(self, length: int) -> None:
         self.factory.intake._bad(f"pickle frame of {length} bytes is over the limit of "

@@ -110,6 +110,7 @@ class StoreCore(Service):
         self.udp_ports: list[internet.UDPServer] = []
         self.query_factory = CacheQueryFactory(self.cache, self.whisper_path)
         self.paused = False
+        self.pauses = 0
         self._writer_done = None
         self._loops: list[task.LoopingCall] = []
         self.started = time.monotonic()
@@ -145,6 +146,17 @@ class StoreCore(Service):
         for loop in self._loops:
             if loop.running:
                 loop.stop()
+        # Receivers still connected stop sending; what they hold joins the cache, whose
+        # bound no longer matters (it is written out or dumped).
+        self.cache.hard_limit = float("inf")
+        for factory in self.receivers:
+            factory.pause()
+            held = list(factory.orphaned)
+            factory.orphaned = []
+            for connection in factory.connections:
+                held.extend(connection.held)
+                connection.held = []
+            self.cache.store_many(held)
         log.info("stopping: writing {n} cached points", n=self.cache.size)
         self.writer.stop(self.settings.shutdown_timeout)
         done = self._writer_done
@@ -160,8 +172,11 @@ class StoreCore(Service):
         size = self.cache.size
         if not self.paused and size >= self.settings.max_cache_size:
             self.paused = True
-            if self.settings.use_flow_control:
-                log.warn("cache full ({size} points): pausing receivers", size=size)
+            self.pauses += 1
+            if self.settings.use_flow_control and self.pauses == 1:
+                log.warn("cache full ({size} points): pausing receivers until it is below "
+                         "{low:.0f} (logged once; see carbon.agents.*.cache.pauses)",
+                         size=size, low=self.settings.low_watermark)
                 for factory in self.receivers:
                     factory.pause()
                 for udp in self.udp_ports:
@@ -169,11 +184,16 @@ class StoreCore(Service):
         elif self.paused and size < self.settings.low_watermark:
             self.paused = False
             if self.settings.use_flow_control:
-                log.info("cache has room again ({size} points): resuming", size=size)
+                if self.pauses == 1:
+                    log.info("cache has room again ({size} points): resuming", size=size)
                 for factory in self.receivers:
                     factory.resume()
                 for udp in self.udp_ports:
                     udp._port.startReading()
+        elif not self.paused:
+            for factory in self.receivers:
+                if factory.holding:
+                    factory.retry()
         if size:
             self.writer.wake()
 
@@ -188,6 +208,7 @@ class StoreCore(Service):
             "cache.size": self.cache.size,
             "cache.queues": len(self.cache),
             "cache.overflow": self.cache.overflow,
+            "cache.pauses": self.pauses,
             "cache.queries": self.query_factory.queries,
             "committedPoints": stats.committed_points,
             "updateOperations": updates,

@@ -84,6 +84,8 @@ class Writer:
                                             or self.seconds() >= self._deadline):
                 return
             name = self.cache.choose(self._skipped())
+            if name is None and self._stopping.is_set() and self.cache.size:
+                return  # what is left cannot be written now (errors, creates): dumped
             if name is None:
                 wait = 0.05 if self._stopping.is_set() else 1.0
                 if self._skip:

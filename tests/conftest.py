@@ -175,3 +175,81 @@ def statsd(tmp_path: Path) -> Iterator[Callable[..., Daemon]]:
     for daemon in started:
         if daemon.proc.poll() is None:
             daemon.stop()
+
+
+class CarbonDaemon:
+    """`python -m statsgraph carbon` as a real subprocess on free ports."""
+
+    def __init__(self, args: list[str], tmp: Path, storage: Path) -> None:
+        self.port = free_port()
+        self.pickle_port = free_port()
+        self.query_port = free_port()
+        self.storage = storage
+        self.log_path = tmp / f"carbon-{self.port}.log"
+        self.command = [sys.executable, "-m", "statsgraph", "carbon", "--storage", str(storage),
+                        "--port", str(self.port), "--pickle-port", str(self.pickle_port),
+                        "--query-port", str(self.query_port), *args]
+        self.proc: subprocess.Popen | None = None
+
+    def start(self) -> CarbonDaemon:
+        self.log = open(self.log_path, "ab")  # noqa: SIM115 - closed in stop()
+        self.proc = subprocess.Popen(self.command, stdout=self.log, stderr=subprocess.STDOUT,
+                                     cwd=ROOT, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        wait_for(self._up, what=f"carbon query port; log: {self.log_path}")
+        return self
+
+    def _up(self) -> bool:
+        if self.proc.poll() is not None:
+            raise AssertionError(f"carbon exited: {self.log_path.read_text()}")
+        try:
+            socket.create_connection(("127.0.0.1", self.query_port), timeout=1).close()
+            return True
+        except OSError:
+            return False
+
+    def send_lines(self, *lines: str) -> None:
+        with socket.create_connection(("127.0.0.1", self.port)) as sock:
+            sock.sendall("".join(line + "\n" for line in lines).encode())
+
+    def send_pickle(self, points: list, protocol: int = 2) -> None:
+        payload = pickle.dumps(points, protocol=protocol)
+        with socket.create_connection(("127.0.0.1", self.pickle_port)) as sock:
+            sock.sendall(struct.pack("!L", len(payload)) + payload)
+
+    def query(self, request: dict) -> dict:
+        payload = pickle.dumps(request, protocol=2)
+        with socket.create_connection(("127.0.0.1", self.query_port), timeout=5) as sock:
+            sock.sendall(struct.pack("!L", len(payload)) + payload)
+            reader = sock.makefile("rb")
+            (size,) = struct.unpack("!L", reader.read(4))
+            return pickle.loads(reader.read(size))
+
+    def path(self, metric: str) -> Path:
+        return self.storage / (metric.replace(".", "/") + ".wsp")
+
+    def stop(self, timeout: float = 60) -> int:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+        try:
+            return self.proc.wait(timeout)
+        finally:
+            if self.proc.poll() is None:
+                self.proc.kill()
+            self.log.close()
+
+    def output(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+
+@pytest.fixture
+def carbon_daemon(tmp_path: Path) -> Iterator[Callable[..., CarbonDaemon]]:
+    started: list[CarbonDaemon] = []
+
+    def start(*args: str, storage: Path | None = None) -> CarbonDaemon:
+        daemon = CarbonDaemon(list(args), tmp_path, storage or tmp_path / "whisper").start()
+        started.append(daemon)
+        return daemon
+    yield start
+    for daemon in started:
+        if daemon.proc.poll() is None:
+            daemon.stop()
