@@ -13,6 +13,7 @@ import whisper
 
 from carbon_store.cache import MetricCache
 from carbon_store.names import BadName, normalize
+from carbon_store.patterns import find_cached
 
 
 def _points(cache: MetricCache, metric: str) -> list[tuple[int, float]]:
@@ -31,6 +32,8 @@ def answer(request: object, cache: MetricCache, whisper_path: Callable[[str], st
         if kind == "cache-query-bulk":
             metrics = [normalize(str(m)) for m in request["metrics"]]
             return {"datapointsByMetric": {m: _points(cache, m) for m in metrics}}
+        if kind == "cache-find":  # ours: names held only in the cache, for `find`
+            return {"metrics": find_cached(cache.names(), str(request["pattern"]))}
         if kind == "get-metadata":
             metric = normalize(str(request["metric"]))
             key = request.get("key")

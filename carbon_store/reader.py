@@ -1,0 +1,233 @@
+"""The read side, shared with the renderer: find metrics and fetch their points, from
+the whisper files merged with what the cache has not written yet.
+
+`CarbonLinkClient` asks a running store over its cache query port (blocking, for a WSGI
+app); a store's cache being away only means reading the files alone. `MetricReader`
+finds names by Graphite pattern (cache-only metrics included) and fetches a series the
+way graphite-web does: the whisper archive that covers the range, then the cached points
+laid into it (aggregated with the file's method when the archive is coarser).
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import socket
+import struct
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+import whisper
+from twisted.logger import Logger
+
+from carbon_store.names import BadName, normalize, relative_path
+from carbon_store.patterns import PathPattern, find_cached, is_pattern
+from carbon_store.schemas import StorageRules
+from carbon_store.wire import BadInput, safe_loads
+
+log = Logger()
+CachedPoints = list[tuple[float, float]]
+
+
+class CacheSource(Protocol):
+    def query_bulk(self, metrics: list[str]) -> dict[str, CachedPoints]: ...
+
+    def find(self, pattern: str) -> list[str]: ...
+
+
+class LocalCache:
+    """A `MetricCache` in the same process, seen as a cache source."""
+
+    def __init__(self, cache: object) -> None:
+        self.cache = cache
+
+    def query_bulk(self, metrics: list[str]) -> dict[str, CachedPoints]:
+        return {metric: self.cache.get(metric) for metric in metrics}
+
+    def find(self, pattern: str) -> list[str]:
+        return find_cached(self.cache.names(), pattern)
+
+
+class CarbonLinkClient:
+    """A blocking client of carbon's cache query protocol, with one persistent socket."""
+
+    def __init__(self, host: str, port: int, timeout: float = 1.0,
+                 retry_delay: float = 15.0) -> None:
+        self.address = (host, port)
+        self.timeout = timeout
+        self.retry_delay = retry_delay
+        self._socket: socket.socket | None = None
+        self._down_until = 0.0
+
+    def close(self) -> None:
+        if self._socket is not None:
+            self._socket.close()
+            self._socket = None
+
+    def request(self, request: dict) -> dict | None:
+        """The reply, or None when the cache cannot be asked (it is then left alone for
+        `retry_delay` seconds, as graphite-web does)."""
+        if time.monotonic() < self._down_until:
+            return None
+        payload = pickle.dumps(request, protocol=2)
+        try:
+            if self._socket is None:
+                self._socket = socket.create_connection(self.address, timeout=self.timeout)
+            self._socket.sendall(struct.pack("!L", len(payload)) + payload)
+            (size,) = struct.unpack("!L", self._recv(4))
+            reply = safe_loads(self._recv(size))
+        except (OSError, struct.error, BadInput) as exc:
+            log.warn("cache query to {address} failed: {why}", address=self.address, why=exc)
+            self.close()
+            self._down_until = time.monotonic() + self.retry_delay
+            return None
+        return reply if isinstance(reply, dict) else None
+
+    def _recv(self, size: int) -> bytes:
+        chunks = []
+        while size:
+            chunk = self._socket.recv(size)
+            if not chunk:
+                raise OSError("connection closed by the cache")
+            chunks.append(chunk)
+            size -= len(chunk)
+        return b"".join(chunks)
+
+    def query_bulk(self, metrics: list[str]) -> dict[str, CachedPoints]:
+        reply = self.request({"type": "cache-query-bulk", "metrics": metrics}) or {}
+        return reply.get("datapointsByMetric", {}) if isinstance(reply, dict) else {}
+
+    def find(self, pattern: str) -> list[str]:
+        """Cache-only names (our extension; a real carbon answers with an error)."""
+        reply = self.request({"type": "cache-find", "pattern": pattern}) or {}
+        names = reply.get("metrics", [])
+        return [n for n in names if isinstance(n, str)]
+
+
+@dataclass(frozen=True)
+class Node:
+    path: str
+    is_leaf: bool
+
+
+@dataclass
+class Series:
+    name: str
+    start: int
+    end: int
+    step: int
+    values: list[float | None]
+    aggregation: str = "average"
+
+
+class MetricReader:
+    def __init__(self, storage: str | Path, cache: CacheSource | None = None,
+                 rules: Callable[[], StorageRules] | None = None) -> None:
+        self.root = Path(storage)
+        self.cache = cache
+        self.rules = rules
+
+    # -- find -------------------------------------------------------------------------
+
+    def find(self, pattern: str) -> list[Node]:
+        """Branches and leaves matching a Graphite pattern, on disk or only cached."""
+        compiled = PathPattern(pattern)
+        found: dict[str, bool] = {}
+        for path, leaf in self._walk(self.root, compiled, 0, []):
+            found[path] = found.get(path, False) or leaf
+        if self.cache is not None:
+            depth = len(compiled.nodes)
+            for name in self.cache.find(pattern):
+                parts = name.split(".")
+                if len(parts) == depth:
+                    found[name] = True
+                elif len(parts) > depth:
+                    found.setdefault(".".join(parts[:depth]), False)
+        return [Node(path, leaf) for path, leaf in sorted(found.items())]
+
+    def _walk(self, folder: Path, pattern: PathPattern, depth: int, prefix: list[str]
+              ) -> Iterable[tuple[str, bool]]:
+        node = pattern.nodes[depth]
+        last = depth == len(pattern.nodes) - 1
+        if is_pattern(node):
+            try:
+                entries = os.listdir(folder)
+            except OSError:
+                return
+        else:
+            entries = [e for e in (node, node + ".wsp") if (folder / e).exists()]
+        for entry in sorted(entries):
+            if entry.startswith(".") or (depth == 0 and entry == "_tagged"):
+                continue
+            full = folder / entry
+            leaf = entry.endswith(".wsp") and full.is_file()
+            text = entry[:-4] if leaf else entry
+            if not leaf and not full.is_dir():
+                continue
+            if not pattern.node(depth, text):
+                continue
+            if last:
+                yield ".".join([*prefix, text]), leaf
+            elif not leaf:
+                yield from self._walk(full, pattern, depth + 1, [*prefix, text])
+
+    # -- fetch ------------------------------------------------------------------------
+
+    def fetch(self, name: str, start: float, end: float, now: float | None = None
+              ) -> Series | None:
+        """One series over (start, end], or None if neither file nor cache has it."""
+        try:
+            name = normalize(name)
+        except BadName:
+            return None
+        now = time.time() if now is None else now
+        path = self.root / relative_path(name)
+        cached = self.cache.query_bulk([name]).get(name, []) if self.cache else []
+        if path.exists():
+            try:
+                result = whisper.fetch(str(path), start, end, now)
+                method = whisper.info(str(path))["aggregationMethod"]
+            except (OSError, whisper.WhisperException) as exc:
+                log.warn("cannot read {path}: {why}", path=str(path), why=exc)
+                result, method = None, "average"
+            if result is None and not cached:
+                return None
+            if result is not None:
+                (first, last, step), values = result
+                series = Series(name, first, last, step, list(values), method)
+                return merge(series, cached)
+        if not cached:
+            return None
+        step = self._step(name)
+        first = int(start // step * step + step)
+        last = int(end // step * step + step)
+        series = Series(name, first, last, step, [None] * ((last - first) // step),
+                        self._method(name))
+        return merge(series, cached)
+
+    def _step(self, name: str) -> int:
+        return self.rules().lookup(name).archives[0][0] if self.rules else 60
+
+    def _method(self, name: str) -> str:
+        return self.rules().lookup(name).method if self.rules else "average"
+
+
+def merge(series: Series, cached: CachedPoints) -> Series:
+    """Lay cached points into a series: the last point of each step wins; where the
+    series' step is coarser than the points, they are aggregated with its method."""
+    if not cached:
+        return series
+    buckets: dict[int, list[float]] = {}
+    for timestamp, value in sorted(cached):
+        index = int((timestamp - series.start) // series.step)
+        if 0 <= index < len(series.values):
+            buckets.setdefault(index, []).append(value)
+    for index, values in buckets.items():
+        if len(values) == 1 or series.aggregation == "last":
+            series.values[index] = values[-1]
+        else:
+            series.values[index] = whisper.aggregate(series.aggregation, values)
+    return series
