@@ -226,7 +226,7 @@ def test_port_in_use_fails_to_start(tmp_path):
     assert "cannot start" in result.stderr
 
 
-@pytest.mark.parametrize("command", ["run", "carbon", "web"])
+@pytest.mark.parametrize("command", ["run", "web"])
 def test_pending_commands_say_so(command):
     import subprocess
     import sys
