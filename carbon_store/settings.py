@@ -84,6 +84,9 @@ class CarbonSettings:
     max_creates_per_minute: float = option(math.inf, positive_or_inf,
                                            "new whisper files per minute; points of metrics "
                                            "waiting for theirs stay cached", metavar="RATE")
+    create_threads: int = option(2, int_at_least(1),
+                                 "threads creating new whisper files ahead of the writes",
+                                 metavar="THREADS")
     shutdown_timeout: float = option(60.0, positive_or_inf,
                                      "seconds a clean stop spends writing the cache out; "
                                      "the rest is dumped and reloaded at the next start",
@@ -98,7 +101,7 @@ class CarbonSettings:
                                      metavar="BOOL")
     whisper_sparse_create: bool = option(False, parse_bool,
                                          "create whisper files sparse", metavar="BOOL")
-    whisper_fallocate_create: bool = option(True, parse_bool,
+    whisper_fallocate_create: bool = option(False, parse_bool,
                                             "create whisper files with fallocate",
                                             metavar="BOOL")
     whisper_lock_writes: bool = option(False, parse_bool, "flock whisper files while writing",

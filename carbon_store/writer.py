@@ -1,11 +1,12 @@
 """The writer: a thread that drains the cache into whisper files.
 
 Each turn takes one metric (chosen by the cache's drain strategy) and writes all of
-its points with one `whisper.update_many`. New files are created from the storage rules,
-atomically (a temporary file in the same folder, then a hard link to the final name),
-so a crash never leaves a half-written file. A metric whose file may not be created yet
-(`max_creates_per_minute`) or whose write failed keeps its points in the cache and is
-skipped for a while; the other metrics keep flowing.
+its points with one `whisper.update_many`. New files are created from the storage rules
+by a small pool of threads, ahead of the writes (creating a file is kernel time, which
+threads overlap), and atomically (a temporary file in the same folder, then a hard link
+to the final name), so a crash never leaves a half-written file. A metric whose file may
+not be created yet (`max_creates_per_minute`) or whose write failed keeps its points in
+the cache and is skipped for a while; the other metrics keep flowing.
 """
 
 from __future__ import annotations
@@ -14,7 +15,9 @@ import contextlib
 import os
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -55,6 +58,11 @@ class Writer:
         self.creates = TokenBucket(settings.max_creates_per_minute / 60.0, seconds,
                                    capacity=max(1.0, settings.max_creates_per_minute / 60.0))
         self.stats = WriterStats()
+        self._stats_lock = threading.Lock()
+        self._creator = ThreadPoolExecutor(max_workers=settings.create_threads,
+                                           thread_name_prefix="whisper-create")
+        self._creating: set[str] = set()  # only the writer thread touches it
+        self._created: deque[tuple[str, float]] = deque()  # (name, retry at) from creators
         self._skip: dict[str, float] = {}
         self._wake = threading.Event()
         self._stopping = threading.Event()
@@ -79,12 +87,19 @@ class Writer:
     # -- the thread ------------------------------------------------------------------
 
     def run(self) -> None:
+        try:
+            self._run()
+        finally:
+            self._creator.shutdown(wait=True, cancel_futures=True)
+
+    def _run(self) -> None:
         while True:
             if self._stopping.is_set() and (self.cache.size == 0
                                             or self.seconds() >= self._deadline):
                 return
             name = self.cache.choose(self._skipped())
-            if name is None and self._stopping.is_set() and self.cache.size:
+            if (name is None and self._stopping.is_set() and self.cache.size
+                    and not self._creating):
                 return  # what is left cannot be written now (errors, creates): dumped
             if name is None:
                 wait = 0.05 if self._stopping.is_set() else 1.0
@@ -100,6 +115,13 @@ class Writer:
                 self.error_log(f"writing {name!r} failed: {exc!r}")
 
     def _skipped(self) -> set[str]:
+        while self._created:
+            name, retry_at = self._created.popleft()
+            self._creating.discard(name)
+            if retry_at:
+                self._skip[name] = retry_at
+            else:
+                self._skip.pop(name, None)
         if not self._skip:
             return set()
         now = self.seconds()
@@ -111,11 +133,16 @@ class Writer:
         """Write one metric's points; False if they stay cached for later."""
         path = self.root / relative_path(name)
         if not path.exists():
+            if name in self._creating:
+                return False
             if not self.creates.take():
                 self._skip[name] = self.seconds() + self.creates.wait_time()
                 self.stats.waiting_creates = len(self._skip)
                 return False
-            self.create(name, path)
+            self._creating.add(name)
+            self._skip[name] = float("inf")  # until its file is there
+            self._creator.submit(self._create_in_pool, name, path)
+            return False
         wait = self.updates.wait_time()
         while wait > 0 and not (self._stopping.is_set() and self.seconds() >= self._deadline):
             time.sleep(min(wait, 0.1))
@@ -139,6 +166,20 @@ class Writer:
         self.stats.committed_points += len(points)
         return True
 
+    def _create_in_pool(self, name: str, path: Path) -> None:
+        retry_at = 0.0
+        try:
+            self.create(name, path)
+        except Exception as exc:
+            with self._stats_lock:
+                self.stats.errors += 1
+            self.error_log(f"cannot create {path} for {name!r}: {exc}")
+            # Its points stay cached; the next attempt waits like after a write error.
+            retry_at = self.seconds() + RETRY_AFTER_ERROR
+        finally:
+            self._created.append((name, retry_at))
+            self._wake.set()
+
     def create(self, name: str, path: Path) -> None:
         meta = self.rules().lookup(name)
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -152,7 +193,8 @@ class Writer:
         finally:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(temporary)
-        self.stats.creates += 1
+        with self._stats_lock:
+            self.stats.creates += 1
         log.debug("created {path} ({schema}: {archives}; {method}, xff {xff})", path=path,
                   schema=meta.schema, archives=meta.archives, method=meta.method,
                   xff=meta.x_files_factor)

@@ -30,13 +30,21 @@ def make(tmp_path, **settings):
     return Writer(cache, lambda: rules, config, seconds=clock), cache, clock
 
 
+def drain(writer):
+    """Run the writer thread's loop here until the cache is empty."""
+    writer.stop(timeout=30)
+    writer.run()
+
+
 def test_creates_from_the_rules_and_writes_every_point(tmp_path):
     writer, cache, _ = make(tmp_path)
     import time
     now = int(time.time()) // 10 * 10
     cache.store_many([("stats.a.count", now - 20, 1.0), ("stats.a.count", now - 10, 2.0),
                       ("other.m", now - 60, 5.0)])
-    assert writer.write("stats.a.count") and writer.write("other.m")
+    assert writer.write("stats.a.count") is False  # its file is being created
+    assert "stats.a.count" in writer._creating
+    drain(writer)
     info = whisper.info(str(tmp_path / "stats/a/count.wsp"))
     assert info["aggregationMethod"] == "sum" and info["xFilesFactor"] == 0.0
     assert [a["secondsPerPoint"] for a in info["archives"]] == [10]
@@ -51,19 +59,22 @@ def test_creates_from_the_rules_and_writes_every_point(tmp_path):
 def test_creates_are_rate_limited_but_points_wait(tmp_path):
     writer, cache, clock = make(tmp_path, max_creates_per_minute=60)
     cache.store_many([("a", 100, 1.0), ("b", 100, 1.0)])
-    assert writer.write("a") is True
+    assert writer.write("a") is False and "a" in writer._creating
     assert writer.write("b") is False  # no create token: stays cached
     assert cache.get("b") == [(100.0, 1.0)] and "b" in writer._skipped()
+    assert writer._skip["b"] == clock.now + 1.0
     clock.now += 1.0
-    assert writer._skipped() == set()
-    assert writer.write("b") is True
+    assert "b" not in writer._skipped()
+    assert writer.write("b") is False and "b" in writer._creating
 
 
 def test_a_corrupt_file_keeps_its_points_and_others_flow(tmp_path):
     writer, cache, _clock = make(tmp_path)
     (tmp_path / "bad.wsp").write_bytes(b"this is not whisper")
+    (tmp_path / "good.wsp").unlink(missing_ok=True)
     import time
     now = int(time.time())
+    whisper.create(str(tmp_path / "good.wsp"), [(60, 10)])
     cache.store_many([("bad", now, 1.0), ("good", now, 2.0)])
     assert writer.write("bad") is False
     assert writer.stats.errors == 1 and cache.get("bad") == [(float(now), 1.0)]
@@ -77,9 +88,9 @@ def test_run_drains_then_stops(tmp_path):
     import time
     now = int(time.time())
     cache.store_many([(f"m.n{i}", now, float(i)) for i in range(50)])
-    writer.stop(timeout=30)
-    writer.run()  # returns once the cache is empty
+    drain(writer)  # returns once the cache is empty
     assert cache.size == 0 and writer.stats.committed_points == 50
+    assert writer.stats.creates == 50
 
 
 def test_run_gives_up_at_the_deadline(tmp_path):
@@ -90,3 +101,16 @@ def test_run_gives_up_at_the_deadline(tmp_path):
     clock.now += 6
     writer.run()
     assert cache.size == 3  # left for the dump
+
+
+def test_a_file_that_cannot_be_created_keeps_its_points(tmp_path):
+    writer, cache, clock = make(tmp_path)
+    (tmp_path / "blocked").write_text("a file where a folder should be")
+    cache.store_many([("blocked.metric", 100, 1.0)])
+    writer.write("blocked.metric")
+    writer._creator.shutdown(wait=True)
+    skipped = writer._skipped()
+    assert "blocked.metric" in skipped and writer.stats.errors == 1
+    assert cache.get("blocked.metric") == [(100.0, 1.0)]
+    clock.now += 10
+    assert "blocked.metric" not in writer._skipped()
