@@ -146,10 +146,14 @@ class CacheQueryProtocol(Int32StringReceiver):
     def stringReceived(self, request: bytes) -> None:
         factory: CacheQueryFactory = self.factory
         try:
-            reply = answer(safe_loads(request), factory.cache, factory.whisper_path)
+            decoded = safe_loads(request)
+            reply = answer(decoded, factory.cache, factory.whisper_path)
         except BadInput as exc:
-            reply = {"error": str(exc)}
+            decoded, reply = None, {"error": str(exc)}
         factory.queries += 1
+        if isinstance(decoded, dict) and decoded.get("type") == "cache-query-bulk":
+            factory.bulk_queries += 1
+            factory.bulk_query_metrics += len(reply.get("datapointsByMetric", ()))
         self.sendString(pickle.dumps(reply, protocol=2))
 
 
@@ -161,3 +165,5 @@ class CacheQueryFactory(Factory):
         self.cache = cache
         self.whisper_path = whisper_path
         self.queries = 0
+        self.bulk_queries = 0
+        self.bulk_query_metrics = 0

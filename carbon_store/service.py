@@ -92,6 +92,15 @@ class RulesSource:
         log.info("storage rules reloaded from {path}", path=str(self.schemas))
 
 
+def _rss_bytes() -> int:
+    """Resident memory now (carbon's memUsage), from /proc where there is one."""
+    try:
+        with open("/proc/self/statm") as statm:
+            return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except OSError:
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
 class StoreCore(Service):
     """Cache, writer thread, flow control, self-metrics, dump and reload."""
 
@@ -114,6 +123,7 @@ class StoreCore(Service):
         self._writer_done = None
         self._loops: list[task.LoopingCall] = []
         self.started = time.monotonic()
+        self._last_cpu = 0.0
         host = socket.gethostname().split(".")[0].replace(".", "_")
         instance = f"-{settings.instance}" if settings.instance else ""
         self.agent_prefix = f"{settings.carbon_metric_prefix}.agents.{host}{instance}"
@@ -203,13 +213,20 @@ class StoreCore(Service):
         stats = self.writer.stats
         now = float(int(self.reactor.seconds()))
         usage = resource.getrusage(resource.RUSAGE_SELF)
+        cpu = usage.ru_utime + usage.ru_stime
+        cpu_share = (cpu - self._last_cpu) / self.settings.carbon_metric_interval
+        self._last_cpu = cpu
         updates = stats.update_operations
+        queries = self.query_factory
         figures = {
             "cache.size": self.cache.size,
             "cache.queues": len(self.cache),
             "cache.overflow": self.cache.overflow,
             "cache.pauses": self.pauses,
-            "cache.queries": self.query_factory.queries,
+            "cache.queries": queries.queries,
+            "cache.bulk_queries": queries.bulk_queries,
+            "cache.bulk_queries_average_size": (queries.bulk_query_metrics / queries.bulk_queries
+                                                if queries.bulk_queries else 0),
             "committedPoints": stats.committed_points,
             "updateOperations": updates,
             "pointsPerUpdate": stats.committed_points / updates if updates else 0,
@@ -220,8 +237,8 @@ class StoreCore(Service):
             "metricsReceived": self.intake.received,
             "badLines": self.intake.bad_lines,
             "activeConnections": sum(len(f.connections) for f in self.receivers),
-            "cpuUsage": usage.ru_utime + usage.ru_stime,
-            "memUsage": usage.ru_maxrss * 1024,
+            "cpuUsage": cpu_share,  # CPU seconds per second over the interval, as carbon
+            "memUsage": _rss_bytes(),
         }
         self.cache.store_many((f"{self.agent_prefix}.{key}", now, float(value))
                               for key, value in figures.items())
