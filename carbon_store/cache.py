@@ -38,6 +38,10 @@ class MetricCache:
         self.size = 0
         self.overflow = 0
         self._points: dict[str, array] = {}
+        # Names the writer may choose (a dict as an ordered set): all but the parked
+        # ones, which wait for their file to be created or for a retry after an error.
+        self._ready: dict[str, None] = {}
+        self._parked: set[str] = set()
         self._queue: list[str] = []  # the `sorted` strategy's pass, most points last
 
     def __len__(self) -> int:
@@ -55,6 +59,8 @@ class MetricCache:
             flat = self._points.get(name)
             if flat is None:
                 self._points[name] = array("d", (timestamp, value))
+                if name not in self._parked:
+                    self._ready[name] = None
             else:
                 flat.append(timestamp)
                 flat.append(value)
@@ -66,6 +72,8 @@ class MetricCache:
         dropped = 0
         with self.lock:
             cache = self._points
+            ready = self._ready
+            parked = self._parked
             room = self.hard_limit - self.size
             stored = 0
             for name, timestamp, value in points:
@@ -75,6 +83,8 @@ class MetricCache:
                 flat = cache.get(name)
                 if flat is None:
                     cache[name] = array("d", (timestamp, value))
+                    if name not in parked:
+                        ready[name] = None
                 else:
                     flat.append(timestamp)
                     flat.append(value)
@@ -110,6 +120,7 @@ class MetricCache:
             flat = self._points.pop(name, None)
             if flat is None:
                 return []
+            self._ready.pop(name, None)
             self.size -= len(flat) // 2
         return dedupe(flat)
 
@@ -127,27 +138,43 @@ class MetricCache:
             if newer is not None:
                 older.extend(newer)
             self._points[name] = older
+            if name not in self._parked:
+                self._ready[name] = None
             self.size += len(points)
 
-    def choose(self, skip: set[str] | frozenset[str] = frozenset()) -> str | None:
-        """The next metric to write, by the drain strategy; None when nothing is left
-        but what `skip` excludes."""
+    def park(self, name: str) -> None:
+        """Keep `name`'s points (and take more) but do not choose it until `unpark`."""
         with self.lock:
-            if not self._points:
+            self._parked.add(name)
+            self._ready.pop(name, None)
+
+    def unpark(self, name: str) -> None:
+        with self.lock:
+            self._parked.discard(name)
+            if name in self._points:
+                self._ready[name] = None
+
+    @property
+    def parked(self) -> int:
+        return len(self._parked)
+
+    def choose(self) -> str | None:
+        """The next metric to write, by the drain strategy; None when every cached
+        metric is parked (or there is none)."""
+        with self.lock:
+            ready = self._ready
+            if not ready:
                 return None
             if self.strategy == "naive":
-                return next((name for name in self._points if name not in skip), None)
+                return next(iter(ready))
             if self.strategy == "max":
-                candidates = ((len(flat), name) for name, flat in self._points.items()
-                              if name not in skip)
-                best = max(candidates, default=None)
-                return best[1] if best else None
+                points = self._points
+                return max(ready, key=lambda name: len(points[name]))
             # sorted: each pass writes every metric once, the fullest first.
-            for _ in range(2):
-                while self._queue:
-                    name = self._queue.pop()
-                    if name in self._points and name not in skip:
-                        return name
-                ordered = sorted(self._points.items(), key=lambda item: len(item[1]))
-                self._queue = [name for name, _ in ordered]
-            return None
+            while self._queue:
+                name = self._queue.pop()
+                if name in ready:
+                    return name
+            points = self._points
+            self._queue = sorted(ready, key=lambda name: len(points[name]))
+            return self._queue.pop()

@@ -12,6 +12,7 @@ the cache and is skipped for a while; the other metrics keep flowing.
 from __future__ import annotations
 
 import contextlib
+import heapq
 import os
 import threading
 import time
@@ -63,7 +64,7 @@ class Writer:
                                            thread_name_prefix="whisper-create")
         self._creating: set[str] = set()  # only the writer thread touches it
         self._created: deque[tuple[str, float]] = deque()  # (name, retry at) from creators
-        self._skip: dict[str, float] = {}
+        self._waiting: list[tuple[float, str]] = []  # heap of parked names to retry at a time
         self._wake = threading.Event()
         self._stopping = threading.Event()
         self._deadline = float("inf")
@@ -97,14 +98,15 @@ class Writer:
             if self._stopping.is_set() and (self.cache.size == 0
                                             or self.seconds() >= self._deadline):
                 return
-            name = self.cache.choose(self._skipped())
+            self._release()
+            name = self.cache.choose()
             if (name is None and self._stopping.is_set() and self.cache.size
                     and not self._creating):
                 return  # what is left cannot be written now (errors, creates): dumped
             if name is None:
                 wait = 0.05 if self._stopping.is_set() else 1.0
-                if self._skip:
-                    wait = min(wait, max(0.01, min(self._skip.values()) - self.seconds()))
+                if self._waiting:
+                    wait = min(wait, max(0.01, self._waiting[0][0] - self.seconds()))
                 self._wake.wait(wait)
                 self._wake.clear()
                 continue
@@ -114,33 +116,37 @@ class Writer:
                 self.stats.errors += 1
                 self.error_log(f"writing {name!r} failed: {exc!r}")
 
-    def _skipped(self) -> set[str]:
+    def _park(self, name: str, until: float) -> None:
+        self.cache.park(name)
+        if until != float("inf"):
+            heapq.heappush(self._waiting, (until, name))
+
+    def _release(self) -> None:
+        """Unpark metrics whose file is now there, or whose wait is over."""
         while self._created:
             name, retry_at = self._created.popleft()
             self._creating.discard(name)
             if retry_at:
-                self._skip[name] = retry_at
+                heapq.heappush(self._waiting, (retry_at, name))
             else:
-                self._skip.pop(name, None)
-        if not self._skip:
-            return set()
+                self.cache.unpark(name)
         now = self.seconds()
-        for name in [n for n, until in self._skip.items() if until <= now]:
-            del self._skip[name]
-        return set(self._skip)
+        while self._waiting and self._waiting[0][0] <= now:
+            self.cache.unpark(heapq.heappop(self._waiting)[1])
+        self.stats.waiting_creates = len(self._creating)
 
     def write(self, name: str) -> bool:
         """Write one metric's points; False if they stay cached for later."""
         path = self.root / relative_path(name)
         if not path.exists():
             if name in self._creating:
+                self._park(name, float("inf"))
                 return False
             if not self.creates.take():
-                self._skip[name] = self.seconds() + self.creates.wait_time()
-                self.stats.waiting_creates = len(self._skip)
+                self._park(name, self.seconds() + self.creates.wait_time())
                 return False
             self._creating.add(name)
-            self._skip[name] = float("inf")  # until its file is there
+            self._park(name, float("inf"))  # until its file is there
             self._creator.submit(self._create_in_pool, name, path)
             return False
         wait = self.updates.wait_time()
@@ -156,7 +162,7 @@ class Writer:
             whisper.update_many(str(path), points)
         except Exception as exc:
             self.cache.restore(name, points)
-            self._skip[name] = self.seconds() + RETRY_AFTER_ERROR
+            self._park(name, self.seconds() + RETRY_AFTER_ERROR)
             self.stats.errors += 1
             self.error_log(f"cannot write {name!r} to {path}: {exc}; "
                            f"{len(points)} points kept for a retry")

@@ -40,9 +40,9 @@ def fill(cache):
                       ("mid", 1, 1.0), ("mid", 2, 1.0)])
 
 
-def drain(cache, skip=frozenset()):
+def drain(cache):
     order = []
-    while (name := cache.choose(skip)) is not None:
+    while (name := cache.choose()) is not None:
         order.append(name)
         cache.pop(name)
     return order
@@ -70,11 +70,30 @@ def test_sorted_writes_each_metric_once_per_pass_fullest_first():
 
 
 @pytest.mark.parametrize("strategy", ["sorted", "max", "naive"])
-def test_skipped_metrics_are_not_chosen(strategy):
+def test_parked_metrics_are_not_chosen_but_keep_their_points(strategy):
     cache = MetricCache(strategy=strategy)
     fill(cache)
-    assert set(drain(cache, skip={"big"})) == {"mid", "small"}
-    assert cache.choose({"big"}) is None and cache.choose() == "big"
+    cache.park("big")
+    cache.store("big", 99, 1.0)
+    cache.park("later")
+    cache.store("later", 1, 1.0)  # a new metric arriving parked stays parked
+    assert set(drain(cache)) == {"mid", "small"}
+    assert cache.choose() is None and cache.size == 5 and cache.parked == 2
+    cache.unpark("big")
+    assert cache.choose() == "big" and len(cache.get("big")) == 4
+    cache.unpark("gone")  # nothing cached: nothing to choose
+    assert drain(cache) == ["big"]
+
+
+def test_restore_of_a_parked_metric_stays_parked():
+    cache = MetricCache()
+    cache.store("a", 1, 1.0)
+    points = cache.pop("a")
+    cache.park("a")
+    cache.restore("a", points)
+    assert cache.choose() is None
+    cache.unpark("a")
+    assert cache.choose() == "a"
 
 
 def test_unknown_strategy():

@@ -60,11 +60,12 @@ def test_creates_are_rate_limited_but_points_wait(tmp_path):
     writer, cache, clock = make(tmp_path, max_creates_per_minute=60)
     cache.store_many([("a", 100, 1.0), ("b", 100, 1.0)])
     assert writer.write("a") is False and "a" in writer._creating
-    assert writer.write("b") is False  # no create token: stays cached
-    assert cache.get("b") == [(100.0, 1.0)] and "b" in writer._skipped()
-    assert writer._skip["b"] == clock.now + 1.0
+    assert writer.write("b") is False  # no create token: stays cached, parked
+    assert cache.get("b") == [(100.0, 1.0)] and cache.choose() is None
+    assert writer._waiting == [(clock.now + 1.0, "b")]
     clock.now += 1.0
-    assert "b" not in writer._skipped()
+    writer._release()
+    assert cache.choose() == "b"
     assert writer.write("b") is False and "b" in writer._creating
 
 
@@ -78,7 +79,7 @@ def test_a_corrupt_file_keeps_its_points_and_others_flow(tmp_path):
     cache.store_many([("bad", now, 1.0), ("good", now, 2.0)])
     assert writer.write("bad") is False
     assert writer.stats.errors == 1 and cache.get("bad") == [(float(now), 1.0)]
-    assert cache.choose(writer._skipped()) == "good"
+    assert cache.choose() == "good"
     assert writer.write("good") is True
     assert os.path.exists(tmp_path / "good.wsp")
 
@@ -109,8 +110,9 @@ def test_a_file_that_cannot_be_created_keeps_its_points(tmp_path):
     cache.store_many([("blocked.metric", 100, 1.0)])
     writer.write("blocked.metric")
     writer._creator.shutdown(wait=True)
-    skipped = writer._skipped()
-    assert "blocked.metric" in skipped and writer.stats.errors == 1
+    writer._release()
+    assert cache.choose() is None and writer.stats.errors == 1
     assert cache.get("blocked.metric") == [(100.0, 1.0)]
     clock.now += 10
-    assert "blocked.metric" not in writer._skipped()
+    writer._release()
+    assert cache.choose() == "blocked.metric"
