@@ -176,10 +176,13 @@ class StoreCore(Service):
     # -- flow control -----------------------------------------------------------------
 
     def flow_control(self) -> None:
-        """Pause receivers at max_cache_size, resume under the low watermark."""
+        """Wake the writer when there is work; pause receivers at max_cache_size and
+        resume them under the low watermark."""
+        size = self.cache.size
+        if size:
+            self.writer.wake()
         if self.settings.max_cache_size == float("inf"):
             return
-        size = self.cache.size
         if not self.paused and size >= self.settings.max_cache_size:
             self.paused = True
             self.pauses += 1
@@ -204,8 +207,6 @@ class StoreCore(Service):
             for factory in self.receivers:
                 if factory.holding:
                     factory.retry()
-        if size:
-            self.writer.wake()
 
     # -- self-metrics -----------------------------------------------------------------
 
