@@ -84,7 +84,7 @@ class CarbonSettings:
     max_creates_per_minute: float = option(math.inf, positive_or_inf,
                                            "new whisper files per minute; points of metrics "
                                            "waiting for theirs stay cached", metavar="RATE")
-    create_threads: int = option(4, int_at_least(1),
+    create_threads: int = option(1, int_at_least(1),
                                  "threads creating new whisper files ahead of the writes",
                                  metavar="THREADS")
     shutdown_timeout: float = option(60.0, positive_or_inf,
