@@ -105,32 +105,60 @@ def carbon() -> Iterator[CarbonListener]:
     listener.stop()
 
 
-class Daemon:
-    """`python -m statsgraph statsd` as a real subprocess on free ports."""
+class ServiceProcess:
+    """A `python -m statsgraph ...` subprocess, ready once `ready_port` accepts."""
 
-    def __init__(self, args: list[str], tmp: Path) -> None:
-        self.port = free_port()
-        self.admin_port = free_port()
-        self.log_path = tmp / f"statsd-{self.port}.log"
-        self.command = [sys.executable, "-m", "statsgraph", "statsd", "--port", str(self.port),
-                        "--admin-port", str(self.admin_port), *args]
+    kind = "service"
+    ready_port: int
+
+    def __init__(self, command: list[str], tmp: Path) -> None:
+        self.log_path = tmp / f"{self.kind}-{self.ready_port}.log"
+        self.command = [sys.executable, "-m", "statsgraph", *command]
         self.proc: subprocess.Popen | None = None
 
-    def start(self) -> Daemon:
-        self.log = open(self.log_path, "wb")  # noqa: SIM115 - closed in stop()
+    def start(self):
+        self.log = open(self.log_path, "ab")  # noqa: SIM115 - closed in stop()
         self.proc = subprocess.Popen(self.command, stdout=self.log, stderr=subprocess.STDOUT,
                                      cwd=ROOT, env={**os.environ, "PYTHONUNBUFFERED": "1"})
-        wait_for(self._admin_up, what=f"statsd admin port; log: {self.log_path}")
+        wait_for(self._up, what=f"{self.kind} on port {self.ready_port}; log: {self.log_path}")
         return self
 
-    def _admin_up(self) -> bool:
+    def _up(self) -> bool:
         if self.proc.poll() is not None:
-            raise AssertionError(f"daemon exited: {self.log_path.read_text()}")
+            raise AssertionError(f"{self.kind} exited: {self.log_path.read_text()}")
         try:
-            socket.create_connection(("127.0.0.1", self.admin_port), timeout=1).close()
+            socket.create_connection(("127.0.0.1", self.ready_port), timeout=1).close()
             return True
         except OSError:
             return False
+
+    def signal(self, number: int) -> None:
+        self.proc.send_signal(number)
+
+    def stop(self, timeout: float = 60) -> int:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+        try:
+            return self.proc.wait(timeout)
+        finally:
+            if self.proc.poll() is None:
+                self.proc.kill()
+            self.log.close()
+
+    def output(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+
+class Daemon(ServiceProcess):
+    """`python -m statsgraph statsd` on free ports."""
+
+    kind = "statsd"
+
+    def __init__(self, args: list[str], tmp: Path) -> None:
+        self.port = free_port()
+        self.admin_port = self.ready_port = free_port()
+        super().__init__(["statsd", "--port", str(self.port), "--admin-port",
+                          str(self.admin_port), *args], tmp)
 
     def udp(self, *packets: bytes) -> None:
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
@@ -144,23 +172,6 @@ class Daemon:
             while chunk := sock.recv(65536):
                 chunks.append(chunk)
         return b"".join(chunks).decode()
-
-    def signal(self, number: int) -> None:
-        self.proc.send_signal(number)
-
-    def stop(self, timeout: float = 30) -> int:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-        try:
-            code = self.proc.wait(timeout)
-        finally:
-            if self.proc.poll() is None:
-                self.proc.kill()
-            self.log.close()
-        return code
-
-    def output(self) -> str:
-        return self.log_path.read_text(errors="replace")
 
 
 @pytest.fixture
@@ -177,35 +188,19 @@ def statsd(tmp_path: Path) -> Iterator[Callable[..., Daemon]]:
             daemon.stop()
 
 
-class CarbonDaemon:
-    """`python -m statsgraph carbon` as a real subprocess on free ports."""
+class CarbonDaemon(ServiceProcess):
+    """`python -m statsgraph carbon` on free ports."""
+
+    kind = "carbon"
 
     def __init__(self, args: list[str], tmp: Path, storage: Path) -> None:
         self.port = free_port()
         self.pickle_port = free_port()
-        self.query_port = free_port()
+        self.query_port = self.ready_port = free_port()
         self.storage = storage
-        self.log_path = tmp / f"carbon-{self.port}.log"
-        self.command = [sys.executable, "-m", "statsgraph", "carbon", "--storage", str(storage),
-                        "--port", str(self.port), "--pickle-port", str(self.pickle_port),
-                        "--query-port", str(self.query_port), *args]
-        self.proc: subprocess.Popen | None = None
-
-    def start(self) -> CarbonDaemon:
-        self.log = open(self.log_path, "ab")  # noqa: SIM115 - closed in stop()
-        self.proc = subprocess.Popen(self.command, stdout=self.log, stderr=subprocess.STDOUT,
-                                     cwd=ROOT, env={**os.environ, "PYTHONUNBUFFERED": "1"})
-        wait_for(self._up, what=f"carbon query port; log: {self.log_path}")
-        return self
-
-    def _up(self) -> bool:
-        if self.proc.poll() is not None:
-            raise AssertionError(f"carbon exited: {self.log_path.read_text()}")
-        try:
-            socket.create_connection(("127.0.0.1", self.query_port), timeout=1).close()
-            return True
-        except OSError:
-            return False
+        super().__init__(["carbon", "--storage", str(storage), "--port", str(self.port),
+                          "--pickle-port", str(self.pickle_port), "--query-port",
+                          str(self.query_port), *args], tmp)
 
     def send_lines(self, *lines: str) -> None:
         with socket.create_connection(("127.0.0.1", self.port)) as sock:
@@ -226,19 +221,6 @@ class CarbonDaemon:
 
     def path(self, metric: str) -> Path:
         return self.storage / (metric.replace(".", "/") + ".wsp")
-
-    def stop(self, timeout: float = 60) -> int:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-        try:
-            return self.proc.wait(timeout)
-        finally:
-            if self.proc.poll() is None:
-                self.proc.kill()
-            self.log.close()
-
-    def output(self) -> str:
-        return self.log_path.read_text(errors="replace")
 
 
 @pytest.fixture
