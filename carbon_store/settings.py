@@ -101,7 +101,7 @@ class CarbonSettings:
                                      metavar="BOOL")
     whisper_sparse_create: bool = option(False, parse_bool,
                                          "create whisper files sparse", metavar="BOOL")
-    whisper_fallocate_create: bool = option(False, parse_bool,
+    whisper_fallocate_create: bool = option(True, parse_bool,
                                             "create whisper files with fallocate",
                                             metavar="BOOL")
     whisper_lock_writes: bool = option(False, parse_bool, "flock whisper files while writing",
