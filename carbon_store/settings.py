@@ -84,9 +84,9 @@ class CarbonSettings:
     max_creates_per_minute: float = option(math.inf, positive_or_inf,
                                            "new whisper files per minute; points of metrics "
                                            "waiting for theirs stay cached", metavar="RATE")
-    create_threads: int = option(1, int_at_least(1),
-                                 "threads creating new whisper files ahead of the writes",
-                                 metavar="THREADS")
+    create_processes: int = option(1, int_at_least(1),
+                                   "processes creating new whisper files ahead of the writes",
+                                   metavar="PROCESSES")
     shutdown_timeout: float = option(60.0, positive_or_inf,
                                      "seconds a clean stop spends writing the cache out; "
                                      "the rest is dumped and reloaded at the next start",

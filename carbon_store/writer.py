@@ -2,23 +2,25 @@
 
 Each turn takes one metric (chosen by the cache's drain strategy) and writes all of
 its points with one `whisper.update_many`. New files are created from the storage rules
-by a small pool of threads, ahead of the writes (creating a file is kernel time, which
-threads overlap), and atomically (a temporary file in the same folder, then a hard link
-to the final name), so a crash never leaves a half-written file. A metric whose file may
-not be created yet (`max_creates_per_minute`) or whose write failed keeps its points in
-the cache and is skipped for a while; the other metrics keep flowing.
+by a separate process, ahead of the writes (creating a file is kernel time, which then
+overlaps with this process's Python work), and atomically (a temporary file in the same
+folder, then a hard link to the final name), so a crash never leaves a half-written file.
+A metric whose file may not be created yet (`max_creates_per_minute`) or whose write
+failed keeps its points in the cache and is parked for a while; the others keep flowing.
 """
 
 from __future__ import annotations
 
 import contextlib
 import heapq
+import multiprocessing
 import os
+import signal
 import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -60,8 +62,11 @@ class Writer:
                                    capacity=max(1.0, settings.max_creates_per_minute / 60.0))
         self.stats = WriterStats()
         self._stats_lock = threading.Lock()
-        self._creator = ThreadPoolExecutor(max_workers=settings.create_threads,
-                                           thread_name_prefix="whisper-create")
+        # Separate processes: creating a file is kernel time, and in a process of its own
+        # it overlaps with this one's Python work instead of contending for its GIL.
+        self._creator = ProcessPoolExecutor(max_workers=settings.create_processes,
+                                            mp_context=multiprocessing.get_context("spawn"),
+                                            initializer=_ignore_interrupts)
         self._creating: set[str] = set()  # only the writer thread touches it
         self._created: deque[tuple[str, float]] = deque()  # (name, retry at) from creators
         self._waiting: list[tuple[float, str]] = []  # heap of parked names to retry at a time
@@ -147,7 +152,12 @@ class Writer:
                 return False
             self._creating.add(name)
             self._park(name, float("inf"))  # until its file is there
-            self._creator.submit(self._create_in_pool, name, path)
+            meta = self.rules().lookup(name)
+            future = self._creator.submit(
+                create_file, str(path), meta.archives, meta.x_files_factor, meta.method,
+                self.settings.whisper_sparse_create, self.settings.whisper_fallocate_create)
+            future.add_done_callback(lambda done, name=name, path=path:
+                                     self._created_one(name, path, done))
             return False
         wait = self.updates.wait_time()
         while wait > 0 and not (self._stopping.is_set() and self.seconds() >= self._deadline):
@@ -172,35 +182,39 @@ class Writer:
         self.stats.committed_points += len(points)
         return True
 
-    def _create_in_pool(self, name: str, path: Path) -> None:
+    def _created_one(self, name: str, path: Path, done: Future) -> None:
+        """A creation finished (in the pool's thread): let the writer take the metric."""
         retry_at = 0.0
-        try:
-            self.create(name, path)
-        except Exception as exc:
+        error = done.exception()
+        if error is None:
+            with self._stats_lock:
+                self.stats.creates += 1
+        else:
             with self._stats_lock:
                 self.stats.errors += 1
-            self.error_log(f"cannot create {path} for {name!r}: {exc}")
+            self.error_log(f"cannot create {path} for {name!r}: {error}")
             # Its points stay cached; the next attempt waits like after a write error.
             retry_at = self.seconds() + RETRY_AFTER_ERROR
-        finally:
-            self._created.append((name, retry_at))
-            self._wake.set()
+        self._created.append((name, retry_at))
+        self._wake.set()
 
-    def create(self, name: str, path: Path) -> None:
-        meta = self.rules().lookup(name)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-        try:
-            whisper.create(str(temporary), list(meta.archives), meta.x_files_factor,
-                           meta.method, self.settings.whisper_sparse_create,
-                           self.settings.whisper_fallocate_create)
-            with contextlib.suppress(FileExistsError):
-                os.link(temporary, path)  # never replaces a file someone else made
-        finally:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(temporary)
-        with self._stats_lock:
-            self.stats.creates += 1
-        log.debug("created {path} ({schema}: {archives}; {method}, xff {xff})", path=path,
-                  schema=meta.schema, archives=meta.archives, method=meta.method,
-                  xff=meta.x_files_factor)
+
+def _ignore_interrupts() -> None:
+    """Ctrl-C reaches the whole process group; the daemon stops its creators itself."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def create_file(path: str, archives: tuple, x_files_factor: float, method: str,
+                sparse: bool, fallocate: bool) -> None:
+    """Create a whisper file atomically: a temporary file beside it, then a hard link (which
+    never replaces a file someone else made). Runs in a creator process."""
+    folder, name = os.path.split(path)
+    os.makedirs(folder, exist_ok=True)
+    temporary = os.path.join(folder, f".{name}.{os.getpid()}.tmp")
+    try:
+        whisper.create(temporary, list(archives), x_files_factor, method, sparse, fallocate)
+        with contextlib.suppress(FileExistsError):
+            os.link(temporary, path)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)

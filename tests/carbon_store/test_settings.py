@@ -36,7 +36,7 @@ def test_watermarks():
 
 @pytest.mark.parametrize("text", ["max_cache_size = 0", "max_cache_size = -5",
                                   "max_updates_per_second = fast", "cache_write_strategy = lifo",
-                                  "carbon_metric_interval = -1", "create_threads = 0"])
+                                  "carbon_metric_interval = -1", "create_processes = 0"])
 def test_refused(text):
     with pytest.raises(ConfigError) as info:
         load(f"[carbon]\n{text}\n")
