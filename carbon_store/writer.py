@@ -93,6 +93,9 @@ class Writer:
     # -- the thread ------------------------------------------------------------------
 
     def run(self) -> None:
+        # Start the creator process now: its memory is a fixed cost of the running
+        # store, paid before any point arrives rather than in the middle of a burst.
+        self._creator.submit(os.getpid)
         try:
             self._run()
         finally:
