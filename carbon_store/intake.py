@@ -31,7 +31,8 @@ class Intake:
         self._names: dict[str, str | BadName] = {}
         self._known_bytes: dict[bytes, str] = {}  # raw name bytes -> normalized name
 
-    def _bad(self, reason: str, text: str) -> None:
+    def bad(self, reason: str, text: str) -> None:
+        """Count and log (through on_bad) one refused line, frame or point."""
         self.bad_lines += 1
         if self.on_bad is not None:
             self.on_bad(reason, text)
@@ -48,7 +49,7 @@ class Intake:
             self._names[raw] = known
         if isinstance(known, BadName):
             self.bad_names += 1
-            self._bad(f"refused name: {known}", raw[:200])
+            self.bad(f"refused name: {known}", raw[:200])
             return None
         return known
 
@@ -114,7 +115,7 @@ class Intake:
         try:
             raw, stamp, value = parse_line(line, self.now)
         except BadInput as exc:
-            self._bad(str(exc), line[:400].decode("utf-8", "replace"))
+            self.bad(str(exc), line[:400].decode("utf-8", "replace"))
             return
         name = self._name(raw)
         if name is None:
@@ -130,8 +131,8 @@ class Intake:
         try:
             points, refused = parse_pickle(payload, self.now)
         except BadInput as exc:
-            self._bad(str(exc), f"<pickle frame of {len(payload)} bytes>")
+            self.bad(str(exc), f"<pickle frame of {len(payload)} bytes>")
             return []
         for reason in refused:
-            self._bad(reason, "<pickled datapoint>")
+            self.bad(reason, "<pickled datapoint>")
         return self._named(points)

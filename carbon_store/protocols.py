@@ -113,7 +113,7 @@ class PlaintextReceiver(_Tracked, LineOnlyReceiver):
         self._batch.append(line)
 
     def lineLengthExceeded(self, line: bytes) -> None:
-        self.factory.intake._bad(f"line longer than {self.MAX_LENGTH} bytes; connection "
+        self.factory.intake.bad(f"line longer than {self.MAX_LENGTH} bytes; connection "
                                  "dropped", line[:80].decode("utf-8", "replace"))
         super().lineLengthExceeded(line)
 
@@ -123,7 +123,7 @@ class PickleReceiver(_Tracked, Int32StringReceiver):
         self.accept(self.factory.intake.parse_pickle(payload))
 
     def lengthLimitExceeded(self, length: int) -> None:
-        self.factory.intake._bad(f"pickle frame of {length} bytes is over the limit of "
+        self.factory.intake.bad(f"pickle frame of {length} bytes is over the limit of "
                                  f"{self.MAX_LENGTH}; connection dropped", "")
         super().lengthLimitExceeded(length)
 
