@@ -36,6 +36,7 @@ from statsgraph.ratelimit import RateLimitedLog, TokenBucket
 log = Logger()
 
 RETRY_AFTER_ERROR = 5.0  # seconds before a metric whose write failed is tried again
+CREATE_BATCH = 32  # files handed to the creator process per call
 
 
 @dataclass
@@ -69,6 +70,7 @@ class Writer:
                                             initializer=_ignore_interrupts)
         self._creating: set[str] = set()  # only the writer thread touches it
         self._created: deque[tuple[str, float]] = deque()  # (name, retry at) from creators
+        self._to_create: list[tuple] = []  # (name, path, archives, xff, method) to send
         self._waiting: list[tuple[float, str]] = []  # heap of parked names to retry at a time
         self._wake = threading.Event()
         self._stopping = threading.Event()
@@ -108,6 +110,8 @@ class Writer:
                 return
             self._release()
             name = self.cache.choose()
+            if name is None and self._to_create:
+                self._send_creates()
             if (name is None and self._stopping.is_set() and self.cache.size
                     and not self._creating):
                 return  # what is left cannot be written now (errors, creates): dumped
@@ -156,11 +160,10 @@ class Writer:
             self._creating.add(name)
             self._park(name, float("inf"))  # until its file is there
             meta = self.rules().lookup(name)
-            future = self._creator.submit(
-                create_file, str(path), meta.archives, meta.x_files_factor, meta.method,
-                self.settings.whisper_sparse_create, self.settings.whisper_fallocate_create)
-            future.add_done_callback(lambda done, name=name, path=path:
-                                     self._created_one(name, path, done))
+            self._to_create.append((name, str(path), meta.archives, meta.x_files_factor,
+                                    meta.method))
+            if len(self._to_create) >= CREATE_BATCH:
+                self._send_creates()
             return False
         wait = self.updates.wait_time()
         while wait > 0 and not (self._stopping.is_set() and self.seconds() >= self._deadline):
@@ -185,26 +188,49 @@ class Writer:
         self.stats.committed_points += len(points)
         return True
 
-    def _created_one(self, name: str, path: Path, done: Future) -> None:
-        """A creation finished (in the pool's thread): let the writer take the metric."""
-        retry_at = 0.0
-        error = done.exception()
-        if error is None:
+    def _send_creates(self) -> None:
+        """Hand the files waiting to be created to the creator process, as one call."""
+        batch, self._to_create = self._to_create, []
+        future = self._creator.submit(create_files, [job[1:] for job in batch],
+                                      self.settings.whisper_sparse_create,
+                                      self.settings.whisper_fallocate_create)
+        names = [job[0] for job in batch]
+        future.add_done_callback(lambda done: self._created_batch(names, done))
+
+    def _created_batch(self, names: list[str], done: Future) -> None:
+        """Creations finished (in the pool's thread): let the writer take the metrics."""
+        failure = done.exception()
+        errors = [str(failure)] * len(names) if failure else done.result()
+        for name, error in zip(names, errors, strict=True):
+            retry_at = 0.0
             with self._stats_lock:
-                self.stats.creates += 1
-        else:
-            with self._stats_lock:
-                self.stats.errors += 1
-            self.error_log(f"cannot create {path} for {name!r}: {error}")
-            # Its points stay cached; the next attempt waits like after a write error.
-            retry_at = self.seconds() + RETRY_AFTER_ERROR
-        self._created.append((name, retry_at))
+                if error is None:
+                    self.stats.creates += 1
+                else:
+                    self.stats.errors += 1
+            if error is not None:
+                self.error_log(f"cannot create the file of {name!r}: {error}")
+                # Its points stay cached; the next attempt waits like after a write error.
+                retry_at = self.seconds() + RETRY_AFTER_ERROR
+            self._created.append((name, retry_at))
         self._wake.set()
 
 
 def _ignore_interrupts() -> None:
     """Ctrl-C reaches the whole process group; the daemon stops its creators itself."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def create_files(jobs: list[tuple], sparse: bool, fallocate: bool) -> list[str | None]:
+    """Create several files (in the creator process); an error text or None for each."""
+    results: list[str | None] = []
+    for path, archives, x_files_factor, method in jobs:
+        try:
+            create_file(path, archives, x_files_factor, method, sparse, fallocate)
+            results.append(None)
+        except Exception as exc:
+            results.append(str(exc))
+    return results
 
 
 def create_file(path: str, archives: tuple, x_files_factor: float, method: str,

@@ -109,6 +109,7 @@ def test_a_file_that_cannot_be_created_keeps_its_points(tmp_path):
     (tmp_path / "blocked").write_text("a file where a folder should be")
     cache.store_many([("blocked.metric", 100, 1.0)])
     writer.write("blocked.metric")
+    writer._send_creates()  # the loop sends queued creates when it has nothing to write
     writer._creator.shutdown(wait=True)
     writer._release()
     assert cache.choose() is None and writer.stats.errors == 1
