@@ -122,7 +122,6 @@ class StoreCore(Service):
         self.pauses = 0
         self._writer_done = None
         self._loops: list[task.LoopingCall] = []
-        self.started = time.monotonic()
         self._last_cpu = 0.0
         host = socket.gethostname().split(".")[0].replace(".", "_")
         instance = f"-{settings.instance}" if settings.instance else ""

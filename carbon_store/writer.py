@@ -46,7 +46,6 @@ class WriterStats:
     update_seconds: float = 0.0
     creates: int = 0
     errors: int = 0
-    waiting_creates: int = 0
 
 
 class Writer:
@@ -145,7 +144,6 @@ class Writer:
         now = self.seconds()
         while self._waiting and self._waiting[0][0] <= now:
             self.cache.unpark(heapq.heappop(self._waiting)[1])
-        self.stats.waiting_creates = len(self._creating)
 
     def write(self, name: str) -> bool:
         """Write one metric's points; False if they stay cached for later."""

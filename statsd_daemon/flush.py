@@ -15,6 +15,7 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import cached_property
 
 import numpy as np
 
@@ -140,7 +141,7 @@ class GraphiteNames:
     def _join(self, *parts: str) -> str:
         return ".".join(part for part in parts if part)
 
-    @property
+    @cached_property
     def suffix(self) -> str:
         return "." + self.settings.global_suffix if self.settings.global_suffix else ""
 

@@ -30,9 +30,14 @@ def _common(parser: argparse.ArgumentParser) -> None:
                         help="least severe log events to print (default: info)")
 
 
+def load_settings(args: argparse.Namespace, settings_type: type, section: str):
+    """A service's settings: defaults, then its config-file section, then the flags."""
+    return resolve(settings_type, load_section(args.config, section), args)
+
+
 def load_statsd_settings(args: argparse.Namespace):
     from statsd_daemon.settings import StatsdSettings
-    return resolve(StatsdSettings, load_section(args.config, "statsd"), args)
+    return load_settings(args, StatsdSettings, "statsd")
 
 
 def run_statsd(args: argparse.Namespace) -> int:
@@ -54,18 +59,14 @@ def run_statsd(args: argparse.Namespace) -> int:
     return runner.run(lambda reactor: makeService(settings, reactor), reload)
 
 
-def load_carbon_settings(args: argparse.Namespace):
-    from carbon_store.settings import CarbonSettings
-    return resolve(CarbonSettings, load_section(args.config, "carbon"), args)
-
-
 def run_carbon(args: argparse.Namespace) -> int:
     from twisted.logger import Logger
 
     from carbon_store.service import makeService
+    from carbon_store.settings import CarbonSettings
     from statsgraph import runner
 
-    settings = load_carbon_settings(args)
+    settings = load_settings(args, CarbonSettings, "carbon")
     runner.begin_logging(args.log_level)
     log = Logger(namespace="statsgraph.carbon")
     service = makeService(settings, config_path=args.config)  # refuses bad rules now

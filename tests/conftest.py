@@ -175,17 +175,22 @@ class Daemon(ServiceProcess):
 
 
 @pytest.fixture
-def statsd(tmp_path: Path) -> Iterator[Callable[..., Daemon]]:
-    started: list[Daemon] = []
+def processes() -> Iterator[list[ServiceProcess]]:
+    """Every service process a test starts; those still running are stopped after it."""
+    started: list[ServiceProcess] = []
+    yield started
+    for process in started:
+        if process.proc.poll() is None:
+            process.stop()
 
+
+@pytest.fixture
+def statsd(tmp_path: Path, processes: list[ServiceProcess]) -> Callable[..., Daemon]:
     def start(*args: str) -> Daemon:
         daemon = Daemon(list(args), tmp_path).start()
-        started.append(daemon)
+        processes.append(daemon)
         return daemon
-    yield start
-    for daemon in started:
-        if daemon.proc.poll() is None:
-            daemon.stop()
+    return start
 
 
 class CarbonDaemon(ServiceProcess):
@@ -224,14 +229,10 @@ class CarbonDaemon(ServiceProcess):
 
 
 @pytest.fixture
-def carbon_daemon(tmp_path: Path) -> Iterator[Callable[..., CarbonDaemon]]:
-    started: list[CarbonDaemon] = []
-
+def carbon_daemon(tmp_path: Path, processes: list[ServiceProcess]
+                  ) -> Callable[..., CarbonDaemon]:
     def start(*args: str, storage: Path | None = None) -> CarbonDaemon:
         daemon = CarbonDaemon(list(args), tmp_path, storage or tmp_path / "whisper").start()
-        started.append(daemon)
+        processes.append(daemon)
         return daemon
-    yield start
-    for daemon in started:
-        if daemon.proc.poll() is None:
-            daemon.stop()
+    return start
