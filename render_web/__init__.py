@@ -1,0 +1,1 @@
+"""The read half of the pipeline: a graphite-web compatible HTTP API and composer."""

@@ -1,0 +1,19 @@
+"""graphite-web's series functions over numpy, and their registry."""
+
+from __future__ import annotations
+
+from types import ModuleType
+
+from render_web.functions.registry import FunctionRegistry
+
+
+def function_modules() -> list[ModuleType]:
+    """Every module that defines series functions."""
+    from importlib import import_module
+
+    names = ["combine", "transform", "filters", "alias", "graph", "special"]
+    return [import_module(f"render_web.functions.{name}") for name in names]
+
+
+def default_registry() -> FunctionRegistry:
+    return FunctionRegistry.collect(function_modules())
