@@ -11,7 +11,9 @@ def function_modules() -> list[ModuleType]:
     """Every module that defines series functions."""
     from importlib import import_module
 
-    names = ["combine", "transform", "filters", "alias", "graph", "special"]
+    # One module per graphite-web function group ("Filter Series", "Filter Data" and
+    # "Sorting" share filters).
+    names = ["combine", "transform", "calculate", "filters", "alias", "graph", "special"]
     return [import_module(f"render_web.functions.{name}") for name in names]
 
 
