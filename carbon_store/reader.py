@@ -10,12 +10,11 @@ laid into it (aggregated with the file's method when the archive is coarser).
 
 from __future__ import annotations
 
-import os
 import pickle
 import socket
 import struct
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -23,8 +22,9 @@ from typing import Protocol
 import whisper
 from twisted.logger import Logger
 
+from carbon_store.index import MetricIndex
 from carbon_store.names import BadName, normalize, relative_path
-from carbon_store.patterns import PathPattern, find_cached, is_pattern
+from carbon_store.patterns import PathPattern, find_cached
 from carbon_store.schemas import StorageRules
 from carbon_store.wire import BadInput, safe_loads
 
@@ -125,21 +125,21 @@ class Series:
 
 class MetricReader:
     def __init__(self, storage: str | Path, cache: CacheSource | None = None,
-                 rules: Callable[[], StorageRules] | None = None) -> None:
+                 rules: Callable[[], StorageRules] | None = None,
+                 index: MetricIndex | None = None) -> None:
         self.root = Path(storage)
         self.cache = cache
         self.rules = rules
+        # Without an index of its own, the reader looks at the disk at most once a second.
+        self.index = index if index is not None else MetricIndex(self.root, max_age=1.0)
 
     # -- find -------------------------------------------------------------------------
 
     def find(self, pattern: str) -> list[Node]:
         """Branches and leaves matching a Graphite pattern, on disk or only cached."""
-        compiled = PathPattern(pattern)
-        found: dict[str, bool] = {}
-        for path, leaf in self._walk(self.root, compiled, 0, []):
-            found[path] = found.get(path, False) or leaf
+        found = dict(self.index.find(pattern))
         if self.cache is not None:
-            depth = len(compiled.nodes)
+            depth = len(PathPattern(pattern).nodes)
             for name in self.cache.find(pattern):
                 parts = name.split(".")
                 if len(parts) == depth:
@@ -148,57 +148,46 @@ class MetricReader:
                     found.setdefault(".".join(parts[:depth]), False)
         return [Node(path, leaf) for path, leaf in sorted(found.items())]
 
-    def _walk(self, folder: Path, pattern: PathPattern, depth: int, prefix: list[str]
-              ) -> Iterable[tuple[str, bool]]:
-        node = pattern.nodes[depth]
-        last = depth == len(pattern.nodes) - 1
-        if is_pattern(node):
-            try:
-                entries = os.listdir(folder)
-            except OSError:
-                return
-        else:
-            entries = [e for e in (node, node + ".wsp") if (folder / e).exists()]
-        for entry in sorted(entries):
-            if entry.startswith(".") or (depth == 0 and entry == "_tagged"):
-                continue
-            full = folder / entry
-            leaf = entry.endswith(".wsp") and full.is_file()
-            text = entry[:-4] if leaf else entry
-            if not leaf and not full.is_dir():
-                continue
-            if not pattern.node(depth, text):
-                continue
-            if last:
-                yield ".".join([*prefix, text]), leaf
-            elif not leaf:
-                yield from self._walk(full, pattern, depth + 1, [*prefix, text])
-
     # -- fetch ------------------------------------------------------------------------
 
     def fetch(self, name: str, start: float, end: float, now: float | None = None
               ) -> Series | None:
         """One series over (start, end], or None if neither file nor cache has it."""
-        try:
-            name = normalize(name)
-        except BadName:
-            return None
+        return self.fetch_many([name], start, end, now).get(name)
+
+    def fetch_many(self, names: list[str], start: float, end: float,
+                   now: float | None = None) -> dict[str, Series]:
+        """The series of every name that has a file or cached points, with one cache
+        query for all of them (a render asks the cache once, not once per series)."""
         now = time.time() if now is None else now
-        path = self.root / relative_path(name)
-        cached = self.cache.query_bulk([name]).get(name, []) if self.cache else []
-        if path.exists():
+        valid = []
+        for name in names:
             try:
-                result = whisper.fetch(str(path), start, end, now)
-                method = whisper.info(str(path))["aggregationMethod"]
-            except (OSError, whisper.WhisperException) as exc:
-                log.warn("cannot read {path}: {why}", path=str(path), why=exc)
-                result, method = None, "average"
-            if result is None and not cached:
-                return None
-            if result is not None:
-                (first, last, step), values = result
-                series = Series(name, first, last, step, list(values), method)
-                return merge(series, cached)
+                valid.append(normalize(name))
+            except BadName:
+                continue
+        cached = self.cache.query_bulk(valid) if self.cache and valid else {}
+        out = {}
+        for name in valid:
+            series = self._fetch_one(name, start, end, now, cached.get(name) or [])
+            if series is not None:
+                out[name] = series
+        return out
+
+    def _fetch_one(self, name: str, start: float, end: float, now: float,
+                   cached: CachedPoints) -> Series | None:
+        path = self.root / relative_path(name)
+        try:
+            result = whisper.fetch(str(path), start, end, now)
+            method = whisper.info(str(path))["aggregationMethod"]
+        except FileNotFoundError:
+            result = None
+        except (OSError, whisper.WhisperException) as exc:
+            log.warn("cannot read {path}: {why}", path=str(path), why=exc)
+            result = None
+        if result is not None:
+            (first, last, step), values = result
+            return merge(Series(name, first, last, step, list(values), method), cached)
         if not cached:
             return None
         step = self._step(name)

@@ -17,7 +17,6 @@ from statsgraph.options import add_arguments, load_section, resolve
 # Commands whose issue has not landed yet: (help, what it will do).
 PENDING = {
     "run": "all three services, supervised (not available yet)",
-    "web": "the graphite-web compatible renderer (not available yet)",
 }
 
 
@@ -78,6 +77,17 @@ def run_carbon(args: argparse.Namespace) -> int:
     return runner.run(lambda reactor: service, reload)
 
 
+def run_web(args: argparse.Namespace) -> int:
+    from render_web.service import makeService
+    from render_web.settings import WebSettings
+    from statsgraph import runner
+
+    settings = load_settings(args, WebSettings, "web")
+    runner.begin_logging(args.log_level)
+    service = makeService(settings)  # refuses bad storage rules now
+    return runner.run(lambda reactor: service)
+
+
 def pending(name: str) -> Callable[[argparse.Namespace], int]:
     def handler(args: argparse.Namespace) -> int:
         print(f"statsgraph {name}: not available yet in statsgraph {__version__}",
@@ -110,6 +120,15 @@ def build_parser() -> argparse.ArgumentParser:
     _common(carbon)
     add_arguments(carbon, CarbonSettings)
     carbon.set_defaults(handler=run_carbon)
+
+    from render_web.settings import WebSettings
+    web = commands.add_parser(
+        "web", help="the graphite-web compatible renderer and HTTP API (8080)",
+        description="Serve graphite-web's render, metrics and functions API over the "
+                    "whisper files, merged with a carbon cache's unwritten points.")
+    _common(web)
+    add_arguments(web, WebSettings)
+    web.set_defaults(handler=run_web)
 
     for name, text in PENDING.items():
         command = commands.add_parser(name, help=text, description=text)

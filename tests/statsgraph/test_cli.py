@@ -42,5 +42,14 @@ def test_missing_config_file(tmp_path, capsys):
 
 
 def test_pending_command(capsys):
-    assert main(["web", "--port", "8080"]) == 2
+    assert main(["run", "--data", "x"]) == 2
     assert "not available yet" in capsys.readouterr().err
+
+
+def test_web_help_lists_every_option(capsys):
+    with pytest.raises(SystemExit):
+        main(["web", "--help"])
+    out = capsys.readouterr().out
+    for flag in ("--storage", "--port", "--cache-query", "--db", "--config", "--bind",
+                 "--url-prefix", "--max-series", "--max-points", "--max-seconds"):
+        assert flag in out

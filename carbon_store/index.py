@@ -1,0 +1,129 @@
+"""An in-memory index of the whisper tree, so a find never walks the disk.
+
+The tree is listed once; `refresh()` then stats every folder and lists again only the
+ones whose mtime changed (a new file or folder changes its parent's mtime), so keeping
+it current costs one stat per folder, not a walk of every file. Readers always see a
+complete tree: a refresh builds new folder objects and swaps them in whole.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from carbon_store.patterns import PathPattern, expand_braces, is_pattern, node_regex
+
+
+@dataclass
+class Folder:
+    mtime_ns: int = -1
+    folders: dict[str, Folder] = field(default_factory=dict)
+    leaves: frozenset[str] = frozenset()
+
+
+def _scan(path: str, old: Folder | None, top: bool) -> Folder | None:
+    """The folder at `path`, reusing `old`'s listing when its mtime did not change."""
+    try:
+        mtime = os.stat(path).st_mtime_ns
+    except OSError:
+        return None
+    if old is not None and old.mtime_ns == mtime:
+        folders = {}
+        for name, child in old.folders.items():
+            scanned = _scan(os.path.join(path, name), child, False)
+            if scanned is not None:
+                folders[name] = scanned
+        return Folder(mtime, folders, old.leaves)
+    folders, leaves = {}, set()
+    try:
+        entries = list(os.scandir(path))
+    except OSError:
+        return None
+    for entry in entries:
+        name = entry.name
+        if name.startswith(".") or (top and name == "_tagged"):
+            continue
+        try:
+            if entry.is_dir():
+                child = old.folders.get(name) if old is not None else None
+                scanned = _scan(entry.path, child, False)
+                if scanned is not None:
+                    folders[name] = scanned
+            elif name.endswith(".wsp") and len(name) > 4 and entry.is_file():
+                leaves.add(name[:-4])
+        except OSError:
+            continue
+    return Folder(mtime, folders, frozenset(leaves))
+
+
+class MetricIndex:
+    """The tree under `root`. With `max_age`, a lookup first refreshes a tree older than
+    that many seconds; without it, the owner calls `refresh()` (a service does so on a
+    timer, off the request path)."""
+
+    def __init__(self, root: str | Path, max_age: float | None = None,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.root = str(root)
+        self.max_age = max_age
+        self.clock = clock
+        self._tree: Folder | None = None
+        self._refreshed = 0.0
+        self._lock = threading.Lock()
+
+    @property
+    def tree(self) -> Folder:
+        if self._tree is None or (
+                self.max_age is not None and self.clock() - self._refreshed > self.max_age):
+            self.refresh()
+        return self._tree or Folder()
+
+    def refresh(self) -> None:
+        """Bring the tree up to date with the disk (safe to call from any thread)."""
+        with self._lock:
+            self._tree = _scan(self.root, self._tree, True) or Folder()
+            self._refreshed = self.clock()
+
+    def find(self, pattern: str) -> list[tuple[str, bool]]:
+        """(path, is_leaf) of every branch and leaf matching the pattern, sorted. A name
+        that is both a folder and a file appears once, as a leaf."""
+        nodes = PathPattern(pattern).nodes
+        found: dict[str, bool] = {}
+        for path, leaf in self._match(self.tree, nodes, 0, ""):
+            found[path] = found.get(path, False) or leaf
+        return sorted(found.items())
+
+    def _match(self, folder: Folder, nodes: list[str], depth: int, prefix: str
+               ) -> Iterator[tuple[str, bool]]:
+        node = nodes[depth]
+        last = depth == len(nodes) - 1
+        if is_pattern(node):
+            regex = node_regex(node)
+            folder_names = [n for n in folder.folders if regex.match(n)]
+            leaf_names = [n for n in folder.leaves if regex.match(n)] if last else []
+        else:
+            names = expand_braces(node)
+            folder_names = [n for n in names if n in folder.folders]
+            leaf_names = [n for n in names if n in folder.leaves] if last else []
+        for name in folder_names:
+            if last:
+                yield prefix + name, False
+            else:
+                yield from self._match(folder.folders[name], nodes, depth + 1,
+                                       prefix + name + ".")
+        for name in leaf_names:
+            yield prefix + name, True
+
+    def leaves(self) -> list[str]:
+        """Every metric with a file, sorted (graphite's /metrics/index.json)."""
+        out: list[str] = []
+        stack = [(self.tree, "")]
+        while stack:
+            folder, prefix = stack.pop()
+            out.extend(prefix + name for name in folder.leaves)
+            stack.extend((child, prefix + name + ".") for name, child in folder.folders.items())
+        out.sort()
+        return out

@@ -1,0 +1,106 @@
+"""`create_app(settings)`: the Flask application of the renderer, built from parts.
+
+Nothing happens at import: the factory makes the reader (index, cache query client,
+storage rules), the function registry and the evaluator, keeps them on the app, and
+registers one blueprint per part of graphite-web's API under the configured prefix.
+Every error leaves as JSON `{"error": ...}` with a 4xx; a 500 means a bug, and even then
+the body is JSON without a traceback (the traceback goes to the log).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from flask import Flask, current_app, jsonify
+from twisted.logger import Logger
+from twisted.python.failure import Failure
+from werkzeug.exceptions import HTTPException
+
+from carbon_store.index import MetricIndex
+from carbon_store.reader import MetricReader
+from render_web.datastore import StoreSource, ThreadLocalCache
+from render_web.evaluator import Evaluator, LimitError, Limits
+from render_web.functions import default_registry
+from render_web.functions.registry import FunctionRegistry, InputError
+from render_web.settings import WebSettings
+
+log = Logger(namespace="statsgraph.web")
+EXTENSION = "statsgraph.web"
+
+
+@dataclass
+class WebState:
+    """What the views share, kept on the app (never in a module global)."""
+
+    settings: WebSettings
+    reader: MetricReader
+    source: StoreSource
+    registry: FunctionRegistry
+    evaluator: Evaluator
+    clock: Callable[[], float]
+
+
+def state() -> WebState:
+    return current_app.extensions[EXTENSION]
+
+
+def make_reader(settings: WebSettings, index: MetricIndex | None = None) -> MetricReader:
+    from carbon_store.reader import CarbonLinkClient
+    from carbon_store.service import RulesSource, rules_files
+
+    cache = None
+    if settings.cache_query is not None:
+        host, port = settings.cache_query
+        cache = ThreadLocalCache(lambda: CarbonLinkClient(host, port))
+    rules = RulesSource(*rules_files(settings, None))
+    if index is None:
+        index = MetricIndex(settings.storage, max_age=settings.index_refresh)
+    return MetricReader(settings.storage, cache, rules, index)
+
+
+def create_app(settings: WebSettings, *, reader: MetricReader | None = None,
+               registry: FunctionRegistry | None = None,
+               clock: Callable[[], float] = time.time) -> Flask:
+    from render_web.views import events, functions, metrics, render, tags, version
+
+    app = Flask(__name__)
+    app.json.sort_keys = False
+    reader = reader if reader is not None else make_reader(settings)
+    registry = registry if registry is not None else default_registry()
+    source = StoreSource(reader)
+    limits = Limits(settings.max_series, settings.max_points, settings.max_seconds)
+    app.extensions[EXTENSION] = WebState(settings, reader, source, registry,
+                                         Evaluator(registry, source, limits), clock)
+    for module in (render, metrics, functions, tags, events, version):
+        app.register_blueprint(module.blueprint, url_prefix=settings.url_prefix or None)
+    app.register_error_handler(LimitError, _limit_error)
+    app.register_error_handler(InputError, _input_error)
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(Exception, _bug)
+    return app
+
+
+def error_response(message: str, status: int):
+    response = jsonify(error=message)
+    response.status_code = status
+    return response
+
+
+def _input_error(exc: InputError):
+    return error_response(str(exc), 400)
+
+
+def _limit_error(exc: LimitError):
+    return error_response(str(exc), 422)
+
+
+def _http_error(exc: HTTPException):
+    return error_response(exc.description or exc.name, exc.code or 400)
+
+
+def _bug(exc: Exception):
+    log.failure("unexpected error serving a request",
+                Failure(exc, type(exc), exc.__traceback__))
+    return error_response(f"internal error: {type(exc).__name__}", 500)

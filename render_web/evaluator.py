@@ -1,0 +1,281 @@
+"""Evaluate parsed targets: fetch the paths, check each call's arguments against its
+function's parameters, call it, and keep the request inside its limits.
+
+Pure of HTTP: the data comes from a `SeriesSource` (the store adapter in `datastore.py`,
+or a fake in tests), and every failure is an `InputError` (a 400) or a `LimitError`.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from typing import Any, Protocol
+
+from render_web.attime import parse_offset
+from render_web.functions.aggfuncs import AGG_FUNCS
+from render_web.functions.registry import (
+    Context,
+    FunctionRegistry,
+    FunctionSpec,
+    InputError,
+    Param,
+    ParamType,
+)
+from render_web.grammar import Call, Node, PathExpr, parse_target, path_expressions
+from render_web.series import TimeSeries
+
+
+class LimitError(InputError):
+    """A request beyond a configured limit (series, points, time, image size)."""
+
+
+class SeriesSource(Protocol):
+    def fetch(self, patterns: Sequence[str], start: int, end: int, now: int
+              ) -> dict[str, list[TimeSeries]]:
+        """Every series matching each pattern over (start, end]."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_series: int = 10_000
+    max_points: int = 50_000_000
+    max_seconds: float = 30.0
+
+
+@dataclass
+class Budget:
+    """What one request has used of its limits."""
+
+    limits: Limits
+    deadline: float
+    clock: Callable[[], float]
+    series: int = 0
+    points: int = 0
+
+    def charge(self, series_list: Sequence[TimeSeries]) -> None:
+        self.series += len(series_list)
+        self.points += sum(len(s) for s in series_list)
+        if self.series > self.limits.max_series:
+            raise LimitError(f"the request reads more than {self.limits.max_series} series "
+                             "(max_series); narrow the targets")
+        if self.points > self.limits.max_points:
+            raise LimitError(f"the request reads more than {self.limits.max_points} points "
+                             "(max_points); narrow the targets or the time range")
+        self.check_time()
+
+    def check_time(self) -> None:
+        if self.clock() > self.deadline:
+            raise LimitError(f"the request took longer than {self.limits.max_seconds:g} "
+                             "seconds (max_seconds); narrow the targets or the time range")
+
+
+def _is_series_list(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(s, TimeSeries) for s in value)
+
+
+def _describe(value: Any) -> str:
+    if isinstance(value, list):
+        return "a series list"
+    if isinstance(value, bool):
+        return f"the boolean {value}"
+    if isinstance(value, str):
+        return f"the string {value!r}"
+    if value is None:
+        return "None"
+    return f"the number {value!r}"
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def convert(spec: FunctionSpec, param: Param, value: Any) -> Any:
+    """`value` checked (and lightly converted) for `param`, as graphite-web's validators
+    do; an `InputError` names the function, the parameter and what was given."""
+    kind = param.type
+
+    def bad(expected: str) -> InputError:
+        return InputError(f"{spec.name}(): parameter {param.name!r} expects {expected}, "
+                          f"got {_describe(value)}")
+
+    if value is None and not param.required:
+        return None
+    if kind in (ParamType.SERIES_LIST, ParamType.SERIES_LISTS, ParamType.SERIES):
+        if not _is_series_list(value):
+            raise bad("a series list (a metric path or a function call)")
+        return value
+    if kind is ParamType.ANY:
+        return value
+    if _is_series_list(value):
+        raise bad(f"a {kind} value")
+    if kind is ParamType.BOOLEAN:
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, int) and value in (0, 1):
+            return bool(value)
+        if isinstance(value, str) and value.lower() in ("true", "false"):
+            return value.lower() == "true"
+        raise bad("true or false")
+    if kind in (ParamType.INTEGER, ParamType.NODE):
+        if isinstance(value, float) and value.is_integer():
+            return int(value)
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise bad("an integer")
+        return value
+    if kind is ParamType.INT_OR_INF:
+        if value == math.inf or (isinstance(value, int) and not isinstance(value, bool)):
+            return value
+        if isinstance(value, float) and value.is_integer():
+            return int(value)
+        raise bad("an integer or inf")
+    if kind is ParamType.FLOAT:
+        if not _is_number(value):
+            raise bad("a number")
+        return float(value)
+    if kind is ParamType.NODE_OR_TAG:
+        if isinstance(value, str) or (isinstance(value, int) and not isinstance(value, bool)):
+            return value
+        raise bad("a node number or a tag name")
+    if kind in (ParamType.INTERVAL, ParamType.INT_OR_INTERVAL):
+        if kind is ParamType.INT_OR_INTERVAL and isinstance(value, int) \
+                and not isinstance(value, bool):
+            return value
+        if not isinstance(value, str):
+            raise bad("an interval such as '5min'")
+        parse_offset(value)  # refuses a bad interval here, with its own message
+        return value
+    if kind is ParamType.AGG_FUNC:
+        if not isinstance(value, str) or value not in AGG_FUNCS:
+            raise bad(f"one of {', '.join(sorted(AGG_FUNCS))}")
+        return value
+    if kind is ParamType.AGG_OR_SERIES_FUNC:
+        if not isinstance(value, str):
+            raise bad("an aggregation or series function name")
+        return value
+    if kind is ParamType.DATE:
+        if isinstance(value, str) or _is_number(value):
+            return value
+        raise bad("a time")
+    # string, tag
+    if not isinstance(value, str):
+        raise bad("a string")
+    if param.options is not None and value not in param.options:
+        raise bad(f"one of {', '.join(map(str, param.options))}")
+    return value
+
+
+def bind(spec: FunctionSpec, args: list[Any], kwargs: dict[str, Any]
+         ) -> tuple[list[Any], dict[str, Any]]:
+    """Match evaluated arguments to parameters, checking each one."""
+    params = spec.params
+    positional: list[Any] = []
+    given: set[str] = set()
+    remaining = list(args)
+    for param in params:
+        if not remaining:
+            break
+        if param.multiple:
+            positional.extend(convert(spec, param, value) for value in remaining)
+            remaining = []
+        else:
+            positional.append(convert(spec, param, remaining.pop(0)))
+        given.add(param.name)
+    if remaining:
+        raise InputError(f"{spec.name}() takes at most {len(params)} arguments, "
+                         f"got {len(args)}")
+    names = {p.name: p for p in params}
+    keywords: dict[str, Any] = {}
+    for name, value in kwargs.items():
+        param = names.get(name)
+        if param is None or param.multiple:
+            raise InputError(f"{spec.name}() has no parameter {name!r}")
+        if name in given:
+            raise InputError(f"{spec.name}(): parameter {name!r} given twice")
+        keywords[name] = convert(spec, param, value)
+        given.add(name)
+    for param in params:
+        if param.required and param.name not in given:
+            raise InputError(f"{spec.name}(): missing required parameter {param.name!r}")
+    return positional, keywords
+
+
+class Evaluator:
+    """Evaluates the targets of one request."""
+
+    def __init__(self, registry: FunctionRegistry, source: SeriesSource,
+                 limits: Limits = Limits(), clock: Callable[[], float] = time.monotonic
+                 ) -> None:
+        self.registry = registry
+        self.source = source
+        self.limits = limits
+        self.clock = clock
+
+    def evaluate_targets(self, targets: Sequence[str], context: Context
+                         ) -> list[TimeSeries]:
+        """Every series of every target, in order. All paths of the window are fetched
+        in one batch first (one cache query, one pass over the index)."""
+        trees = [parse_target(target) for target in targets]
+        budget = Budget(self.limits, self.clock() + self.limits.max_seconds, self.clock)
+        prefetched: dict[tuple[str, int, int], list[TimeSeries]] = {}
+
+        def fetch(patterns: Sequence[str], ctx: Context) -> None:
+            wanted = [p for p in dict.fromkeys(patterns)
+                      if (p, ctx.start, ctx.end) not in prefetched]
+            if not wanted:
+                return
+            found = self.source.fetch(wanted, ctx.start, ctx.end, ctx.now)
+            for pattern in wanted:
+                series_list = found.get(pattern, [])
+                budget.charge(series_list)
+                prefetched[pattern, ctx.start, ctx.end] = series_list
+
+        def evaluate(ctx: Context, node: Node) -> list[TimeSeries]:
+            budget.check_time()
+            if isinstance(node, PathExpr):
+                key = (node.text, ctx.start, ctx.end)
+                if key not in prefetched:
+                    fetch(list(path_expressions(node)), ctx)
+                # Functions own their results: hand out copies of what is cached.
+                return [s.copy() for s in prefetched[key]]
+            if isinstance(node, Call):
+                return self._call(ctx, node, evaluate, fetch)
+            raise InputError(f"{_describe(node)} is not a series expression")
+
+        base = replace(context, evaluator=evaluate, registry=self.registry)
+        fetch([p for tree in trees for p in path_expressions(tree)], base)
+        results: list[TimeSeries] = []
+        for tree in trees:
+            series_list = evaluate(base, tree)
+            results.extend(series_list)
+        budget.check_time()
+        return results
+
+    def _call(self, ctx: Context, node: Call,
+              evaluate: Callable[[Context, Node], list[TimeSeries]],
+              fetch: Callable[[Sequence[str], Context], None]) -> list[TimeSeries]:
+        spec = self.registry.get(node.name)
+        if spec is None:
+            raise InputError(f"unknown function {node.name}()")
+        fetch([p for p in path_expressions(node)], ctx)
+
+        def value(arg: Any) -> Any:
+            if isinstance(arg, PathExpr | Call):
+                return evaluate(ctx, arg)
+            return arg
+
+        args = [value(arg) for arg in node.args]
+        kwargs = {name: value(arg) for name, arg in node.kwargs}
+        positional, keywords = bind(spec, args, kwargs)
+        call_ctx = replace(ctx, args=node.args + tuple(arg for _, arg in node.kwargs))
+        try:
+            result = spec.func(call_ctx, *positional, **keywords)
+        except InputError:
+            raise
+        except (ValueError, TypeError, ZeroDivisionError, KeyError, IndexError) as exc:
+            raise InputError(f"{spec.name}(): {exc}") from exc
+        if not _is_series_list(result):
+            raise InputError(f"{spec.name}() did not give a series list")
+        return result
+

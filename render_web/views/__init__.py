@@ -1,0 +1,1 @@
+"""The blueprints of the renderer, one module per part of graphite-web's API."""

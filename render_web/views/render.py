@@ -1,0 +1,86 @@
+"""`/render`: targets evaluated over a time window, answered in the requested format."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, request
+
+from render_web.app import state
+from render_web.evaluator import LimitError
+from render_web.formats import apply_max_data_points, to_csv, to_json, to_pickle, to_raw
+from render_web.functions.registry import Context, InputError
+from render_web.params import RequestParams
+from render_web.views.common import json_response, request_window
+
+blueprint = Blueprint("render", __name__)
+
+FORMATS = ("png", "svg", "pdf", "json", "csv", "raw", "pickle")
+IMAGE_TYPES = {"png": "image/png", "svg": "image/svg+xml", "pdf": "application/pdf"}
+
+
+def request_format(params: RequestParams) -> str:
+    fmt = params.get("format")
+    if fmt is None:
+        if params.flag("rawData"):
+            return "raw"
+        if params.flag("pickle"):
+            return "pickle"
+        return "png"
+    fmt = fmt.lower()
+    if fmt not in FORMATS:
+        raise InputError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
+    return fmt
+
+
+def targets_of(params: RequestParams) -> list[str]:
+    return [t for t in params.getlist("target") + params.getlist("target[]") if t.strip()]
+
+
+@blueprint.route("/render", methods=["GET", "POST"])
+@blueprint.route("/render/", methods=["GET", "POST"])
+def render() -> Response:
+    web = state()
+    params = RequestParams(request)
+    fmt = request_format(params)
+    window = request_window(params, web.settings.tz, web.clock())
+    xff = params.number("xFilesFactor", 0.0)
+    if not 0.0 <= xff <= 1.0:
+        raise InputError("parameter 'xFilesFactor' must be between 0 and 1")
+    options = None
+    if fmt in IMAGE_TYPES:
+        options = _graph_options(params, web.settings)
+    context = Context(window.start, window.end, window.now, window.tz, xff)
+    series_list = web.evaluator.evaluate_targets(targets_of(params), context)
+    if xff:
+        for series in series_list:
+            series.x_files_factor = xff
+
+    if fmt == "json":
+        max_points = params.integer("maxDataPoints", None, low=1)
+        if max_points is not None:
+            series_list = apply_max_data_points(series_list, max_points)
+        body = to_json(series_list, params.flag("noNullPoints"), params.flag("pretty"))
+        return json_response(body, params, jsonp="format" in params)
+    if fmt == "csv":
+        return Response(to_csv(series_list, window.tz), mimetype="text/csv")
+    if fmt == "raw":
+        return Response(to_raw(series_list), mimetype="text/plain")
+    if fmt == "pickle":
+        return Response(to_pickle(series_list), mimetype="application/pickle")
+    from render_web.graph import render_image
+
+    image = render_image(series_list, options, fmt, window.start, window.end, window.tz)
+    if fmt == "svg" and params.get("jsonp"):
+        from render_web.views.common import dumps
+        return json_response(dumps(image.decode("utf-8")), params)
+    return Response(image, mimetype=IMAGE_TYPES[fmt])
+
+
+def _graph_options(params: RequestParams, settings):
+    from render_web.graphoptions import parse_graph_options
+
+    options = parse_graph_options(params.single())
+    if options.width > settings.max_width or options.height > settings.max_height:
+        raise LimitError(f"an image may be at most {settings.max_width}x"
+                         f"{settings.max_height} pixels (max_width, max_height); "
+                         f"asked for {options.width}x{options.height}")
+    return options
