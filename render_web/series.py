@@ -66,13 +66,12 @@ class TimeSeries:
         return [None if v != v else v for v in self.values.tolist()]
 
     def copy(self, **changes: Any) -> TimeSeries:
-        """A new series sharing nothing mutable with this one; `name=` also renames the
-        `name` tag, as graphite-web's functions do when they rename."""
+        """A new series sharing nothing mutable with this one. A new `name=` leaves the
+        tags alone, as graphite-web's renaming functions do (its json shows the
+        original `name` tag)."""
         changes.setdefault("values", self.values.copy())
         changes.setdefault("tags", dict(self.tags))
         changes.setdefault("options", dict(self.options))
-        if "name" in changes and "tags" not in changes:
-            changes["tags"]["name"] = changes["name"]
         return replace(self, **changes)
 
     def renamed(self, name: str, **changes: Any) -> TimeSeries:

@@ -236,3 +236,27 @@ def carbon_daemon(tmp_path: Path, processes: list[ServiceProcess]
         processes.append(daemon)
         return daemon
     return start
+
+
+class WebDaemon(ServiceProcess):
+    """`python -m statsgraph web` on a free port."""
+
+    kind = "web"
+
+    def __init__(self, args: list[str], tmp: Path, storage: Path) -> None:
+        self.port = self.ready_port = free_port()
+        self.storage = storage
+        super().__init__(["web", "--storage", str(storage), "--port", str(self.port),
+                          *args], tmp)
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.port}{path}"
+
+
+@pytest.fixture
+def web_daemon(tmp_path: Path, processes: list[ServiceProcess]) -> Callable[..., WebDaemon]:
+    def start(*args: str, storage: Path | None = None) -> WebDaemon:
+        daemon = WebDaemon(list(args), tmp_path, storage or tmp_path / "whisper").start()
+        processes.append(daemon)
+        return daemon
+    return start

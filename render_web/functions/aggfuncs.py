@@ -44,11 +44,11 @@ def _median(m: np.ndarray) -> np.ndarray:
 
 
 def _min(m: np.ndarray) -> np.ndarray:
-    return _masked(m, np.inf).min(axis=1)
+    return _masked(m, np.inf).min(axis=1, initial=np.inf)
 
 
 def _max(m: np.ndarray) -> np.ndarray:
-    return _masked(m, -np.inf).max(axis=1)
+    return _masked(m, -np.inf).max(axis=1, initial=-np.inf)
 
 
 def _diff(m: np.ndarray) -> np.ndarray:
@@ -72,7 +72,8 @@ def _range(m: np.ndarray) -> np.ndarray:
 
 
 def _multiply(m: np.ndarray) -> np.ndarray:
-    return _masked(m, 1.0).prod(axis=1)
+    """Null as soon as one factor is null, as graphite-web's `safeMul`."""
+    return m.prod(axis=1)
 
 
 def _last(m: np.ndarray) -> np.ndarray:

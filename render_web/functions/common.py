@@ -44,8 +44,9 @@ def normalize(series_list: Sequence[TimeSeries]) -> tuple[np.ndarray, int, int]:
 
 
 def distinct_expressions(series_list: Sequence[TimeSeries]) -> str:
-    """The sorted distinct path expressions, comma-joined: how aggregate names are made."""
-    return ",".join(sorted({s.path_expression for s in series_list}))
+    """The distinct path expressions in first-seen order, comma-joined: how graphite-web
+    names aggregates (`sumSeries(a.*,b.*)`)."""
+    return ",".join(dict.fromkeys(s.path_expression for s in series_list))
 
 
 def format_number(value: float) -> str:
