@@ -186,9 +186,13 @@ def bind(spec: FunctionSpec, args: list[Any], kwargs: dict[str, Any]
         raise InputError(f"{spec.name}() takes at most {len(params)} arguments, "
                          f"got {len(args)}")
     names = {p.name: p for p in params}
+    # graphite-web publishes some names in another case than its code accepts
+    # (timeShift's `alignDst` is `alignDST` in Python): both spellings work here.
+    folded = {p.name.lower(): p for p in params}
     keywords: dict[str, Any] = {}
-    for name, value in kwargs.items():
-        param = names.get(name)
+    for given_name, value in kwargs.items():
+        param = names.get(given_name) or folded.get(given_name.lower())
+        name = param.name if param is not None else given_name
         if param is None or param.multiple:
             raise InputError(f"{spec.name}() has no parameter {name!r}")
         if name in given:
