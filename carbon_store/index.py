@@ -17,6 +17,11 @@ from pathlib import Path
 
 from carbon_store.patterns import PathPattern, expand_braces, is_pattern, node_regex
 
+# A folder whose mtime is this recent may still change within the same timestamp tick
+# (Linux stamps files from a coarse clock): its listing is not trusted, so the next
+# refresh lists it again instead of missing a file created just after this one.
+SETTLE_NS = 2_000_000_000
+
 
 @dataclass
 class Folder:
@@ -43,6 +48,8 @@ def _scan(path: str, old: Folder | None, top: bool) -> Folder | None:
         entries = list(os.scandir(path))
     except OSError:
         return None
+    if mtime > time.time_ns() - SETTLE_NS:
+        mtime = -1
     for entry in entries:
         name = entry.name
         if name.startswith(".") or (top and name == "_tagged"):

@@ -5,8 +5,6 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Sequence
 
-import numpy as np
-
 from carbon_store.patterns import is_pattern
 from carbon_store.reader import CachedPoints, CacheSource, MetricReader
 from render_web.series import STORAGE_CONSOLIDATION, TimeSeries
@@ -38,8 +36,7 @@ class StoreSource:
         out: dict[str, list[TimeSeries]] = {}
         for pattern, group in names.items():
             out[pattern] = [
-                TimeSeries(name, series.start, series.step,
-                           np.array(series.values, dtype=np.float64),
+                TimeSeries(name, series.start, series.step, series.values,
                            path_expression=pattern,
                            consolidation=STORAGE_CONSOLIDATION.get(series.aggregation,
                                                                    "average"))

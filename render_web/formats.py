@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import math
 import pickle
+import re
 from collections.abc import Sequence
 from datetime import datetime, tzinfo
 
@@ -92,12 +93,12 @@ def to_json(series_list: Sequence[TimeSeries], no_null_points: bool = False,
         if no_null_points and points == "[]":
             continue
         target = json.dumps(series.name)
-        tags = json.dumps(series.tags, sort_keys=True)
+        tags = _COMPACT.encode(series.tags)  # graphite keeps the tags' own order
         items.append(f'{{"target":{target},"tags":{tags},"datapoints":{points}}}')
     text = "[" + ",".join(items) + "]"
     if pretty:
         text = json.dumps(json.loads(text, parse_constant=_refuse), indent=2)
-        text = text.replace("Infinity", "1e9999")
+        text = _INFINITY.sub(_spell_infinity, text)
     return text
 
 
@@ -105,11 +106,20 @@ def _refuse(word: str) -> float:
     raise ValueError(f"unexpected {word} in json")
 
 
+# A json string (left alone: a target may be named `Infinity`) or an infinite number.
+_INFINITY = re.compile(r'"(?:[^"\\]|\\.)*"|-?Infinity')
+
+
+def _spell_infinity(match: re.Match[str]) -> str:
+    word = match.group()
+    return word if word.startswith('"') else word.replace("Infinity", "1e9999")
+
+
 def to_csv(series_list: Sequence[TimeSeries], tz: tzinfo) -> str:
     lines = []
     for series in series_list:
         name = series.name
-        if any(c in name for c in ',"\n'):
+        if any(c in name for c in ',"\r\n'):
             name = '"' + name.replace('"', '""') + '"'
         for value, timestamp in zip(series.values.tolist(), series.timestamps().tolist(),
                                     strict=True):

@@ -84,12 +84,12 @@ class _Parser:
             raise self.fail(f"expected {char!r}, found {found}")
         self.pos += 1
 
-    def at_delimiter(self, position: int) -> bool:
-        """Whether a literal ending at `position` is complete (followed by `,`, `)`, a
-        pipe or the end), which is what makes `1foo` or `true.x` paths instead."""
+    def at_delimiter(self, position: int, ends: str = ",)") -> bool:
+        """Whether a literal ending at `position` is complete (followed by one of `ends`
+        or the end), which is what makes `1foo` or `true.x` paths instead."""
         while position < len(self.text) and self.text[position] in " \t\r\n":
             position += 1
-        return position >= len(self.text) or self.text[position] in ",)|"
+        return position >= len(self.text) or self.text[position] in ends
 
     # -- expressions ------------------------------------------------------------------
 
@@ -175,12 +175,13 @@ class _Parser:
         if char in "'\"":
             return self.string()
         number = NUMBER.match(self.text, self.pos)
+        # graphite ends a number only at `,` `)` or the end: `1|f()` pipes the path `1`.
         if number and self.at_delimiter(number.end()):
             self.pos = number.end()
             word = number.group()
             return int(word) if re.fullmatch(r"-?\d+", word) else float(word)
         word = NAME.match(self.text, self.pos)
-        if word and word.group().lower() in KEYWORDS and self.at_delimiter(word.end()):
+        if word and word.group().lower() in KEYWORDS and self.at_delimiter(word.end(), ",)|"):
             self.pos = word.end()
             return KEYWORDS[word.group().lower()]
         if char in ",)":
@@ -199,6 +200,11 @@ class _Parser:
                 chars.append(self.text[self.pos:self.pos + 2])
                 self.pos += 2
                 continue
+            if char == quote and self.text[self.pos + 1:self.pos + 2] == quote:
+                # pyparsing's quotedString reads a doubled quote as part of the string.
+                chars.append(char * 2)
+                self.pos += 2
+                continue
             if char == quote:
                 self.pos += 1
                 return "".join(chars)
@@ -210,12 +216,17 @@ class _Parser:
         start = self.pos
         out = []
         depth = 0  # inside a {a,b} value list, where ',' belongs to the path
+        node_start = len(out)  # where the current `.`-separated node began in `out`
         while self.pos < len(self.text):
             char = self.text[self.pos]
             if char == "\\" and self.pos + 1 < len(self.text):
                 out.append(self.text[self.pos + 1])
                 self.pos += 2
                 continue
+            if char == "." and not depth:
+                if len(out) == node_start:
+                    raise self.fail("empty node in metric path")
+                node_start = len(out) + 1
             if char == "{":
                 depth += 1
             elif char == "}":
@@ -232,8 +243,8 @@ class _Parser:
         if not text:
             found = repr(self.peek()) if self.peek() else "the end"
             raise self.fail(f"expected a metric path or function call, found {found}")
-        if text.startswith(".") or text.endswith(".") or ".." in text:
-            raise self.fail(f"empty node in metric path {text!r}", start)
+        if len(out) == node_start:  # a trailing `.`
+            raise self.fail("empty node in metric path")
         return PathExpr(text)
 
 

@@ -124,5 +124,6 @@ def consolidate(values: np.ndarray, n: int, how: str, x_files_factor: float = 0.
             out = matrix[np.arange(groups), index]
         else:
             raise ValueError(f"unknown consolidation function {how!r}")
-        keep = (counts > 0) & (counts / sizes >= x_files_factor)
+        # graphite-web measures every group, the short last one too, against `n`.
+        keep = (counts > 0) & (counts / n >= x_files_factor)
     return np.where(keep, out, np.nan)

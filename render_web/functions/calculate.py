@@ -40,15 +40,17 @@ _CHUNK_CELLS = 1 << 20
 
 def window_values(values: np.ndarray, points: int, func: str, x_files_factor: float
                   ) -> np.ndarray:
-    """graphite-web's window: output i (for i >= points) is `func` over the `points`
-    values *before* i, null unless non-null/points reaches `x_files_factor`. The
-    output has `len(values) - points` values; a zero-point window gives all nulls."""
+    """graphite-web 1.1.10's window: output j is `func` over values[j+1 : j+1+points],
+    i.e. the point at the output's own time and the `points - 1` before it (the fetch
+    starts `points` steps early, and the first fetched point is never used). Null
+    unless non-null/points reaches `x_files_factor`. The output has
+    `len(values) - points` values; a zero-point window gives all nulls."""
     if points <= 0:
         return np.full(len(values), np.nan)
     count = len(values) - points
     if count <= 0:
         return np.full(0, np.nan)
-    windows = sliding_window_view(values[:-1], points)
+    windows = sliding_window_view(values[1:], points)
     rows = max(1, _CHUNK_CELLS // points)
     return np.concatenate([
         _reduce_windows(windows[i:i + rows], func, x_files_factor)
@@ -107,7 +109,7 @@ def moving(ctx: Context, series_list: SeriesList, windowSize: int | str, func: s
     X_FILES_FACTOR])
 def moving_window(ctx: Context, seriesList: SeriesList, windowSize: int | str,
                   func: str = "average", xFilesFactor: float | None = None) -> SeriesList:
-    """`func` over the points (an int) or the time (an interval string) preceding each
+    """`func` over the points (an int) or the time (an interval string) ending at each
     point, fetching that much history before the requested start."""
     return moving(ctx, seriesList, windowSize, func, xFilesFactor)
 
@@ -115,35 +117,35 @@ def moving_window(ctx: Context, seriesList: SeriesList, windowSize: int | str,
 @series_function("movingAverage", GROUP, MOVING_PARAMS)
 def moving_average(ctx: Context, seriesList: SeriesList, windowSize: int | str,
                    xFilesFactor: float | None = None) -> SeriesList:
-    """The mean of the window preceding each point (movingWindow with "average")."""
+    """The mean of the window ending at each point (movingWindow with "average")."""
     return moving(ctx, seriesList, windowSize, "average", xFilesFactor)
 
 
 @series_function("movingMedian", GROUP, MOVING_PARAMS)
 def moving_median(ctx: Context, seriesList: SeriesList, windowSize: int | str,
                   xFilesFactor: float | None = None) -> SeriesList:
-    """The median of the window preceding each point, robust to single spikes."""
+    """The median of the window ending at each point, robust to single spikes."""
     return moving(ctx, seriesList, windowSize, "median", xFilesFactor)
 
 
 @series_function("movingSum", GROUP, MOVING_PARAMS)
 def moving_sum(ctx: Context, seriesList: SeriesList, windowSize: int | str,
                xFilesFactor: float | None = None) -> SeriesList:
-    """The total of the window preceding each point."""
+    """The total of the window ending at each point."""
     return moving(ctx, seriesList, windowSize, "sum", xFilesFactor)
 
 
 @series_function("movingMin", GROUP, MOVING_PARAMS)
 def moving_min(ctx: Context, seriesList: SeriesList, windowSize: int | str,
                xFilesFactor: float | None = None) -> SeriesList:
-    """The smallest value of the window preceding each point."""
+    """The smallest value of the window ending at each point."""
     return moving(ctx, seriesList, windowSize, "min", xFilesFactor)
 
 
 @series_function("movingMax", GROUP, MOVING_PARAMS)
 def moving_max(ctx: Context, seriesList: SeriesList, windowSize: int | str,
                xFilesFactor: float | None = None) -> SeriesList:
-    """The largest value of the window preceding each point."""
+    """The largest value of the window ending at each point."""
     return moving(ctx, seriesList, windowSize, "max", xFilesFactor)
 
 

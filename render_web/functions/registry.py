@@ -196,6 +196,8 @@ class Context:
     evaluator: Callable[[Context, Node], SeriesList] | None = field(default=None,
                                                                     compare=False)
     registry: FunctionRegistry | None = field(default=None, compare=False)
+    # Shared by every call of one request (stacked()'s running totals, for instance).
+    state: dict[str, Any] = field(default_factory=dict, compare=False)
 
     def with_window(self, start: int, end: int) -> Context:
         return replace(self, start=int(start), end=int(end))

@@ -39,10 +39,8 @@ SERIES_LIST = Param("seriesList", ParamType.SERIES_LIST, required=True)
 
 
 def tag_value(value: Any) -> str:
-    """graphite-web stores tag values with `str()`; an integral float prints as the
-    integer literal the target most likely held (`scale(x,10)` tags `scale=10`)."""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
+    """graphite-web stores tag values with `str()` of the argument as the function got
+    it: a float parameter arrives as a float, so `scale(x,10)` tags `scale=10.0`."""
     return str(value)
 
 

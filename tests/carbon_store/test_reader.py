@@ -5,6 +5,7 @@ import socket
 import struct
 import threading
 
+import numpy as np
 import pytest
 import whisper
 
@@ -74,7 +75,7 @@ def test_fetch_merges_the_cache(tmp_path):
     assert series.step == 10 and series.aggregation == "sum"
     assert series.start == now - 50
     # now-30 from the file; now-20 from the cache (its value wins over the file's 2.0)
-    assert series.values == [None, None, 1.0, 9.0, 5.0, None]
+    assert series.to_list() == [None, None, 1.0, 9.0, 5.0, None]
 
 
 def test_fetch_of_a_cache_only_metric(tmp_path):
@@ -82,15 +83,15 @@ def test_fetch_of_a_cache_only_metric(tmp_path):
     cache.store_many([("only.cached", 1000, 4.0), ("only.cached", 1060, 5.0)])
     reader = MetricReader(tmp_path, LocalCache(cache))
     series = reader.fetch("only.cached", 900, 1100, now=1100)
-    assert series.step == 60 and [v for v in series.values if v is not None] == [4.0, 5.0]
+    assert series.step == 60 and [v for v in series.to_list() if v is not None] == [4.0, 5.0]
     assert reader.fetch("not.there", 900, 1100, now=1100) is None
     assert reader.fetch("bad..name", 900, 1100) is None
 
 
 def test_merge_aggregates_into_coarser_steps():
-    series = Series("x", 0, 120, 60, [None, None], "sum")
+    series = Series("x", 0, 120, 60, np.full(2, np.nan), "sum")
     merged = merge(series, [(10, 1.0), (20, 2.0), (70, 5.0)])
-    assert merged.values == [3.0, 5.0]
+    assert merged.to_list() == [3.0, 5.0]
 
 
 def test_carbonlink_client_against_the_protocol(tmp_path):
@@ -122,3 +123,38 @@ def test_carbonlink_client_when_the_cache_is_away():
         port = s.getsockname()[1]
     client = CarbonLinkClient("127.0.0.1", port, timeout=0.5)
     assert client.query_bulk(["a"]) == {} and client.find("*") == []
+
+
+def test_fetch_array_reads_exactly_what_whisper_fetch_reads(tmp_path):
+    """Every window (inside, across and beyond the retention, in the future, of zero
+    length, wrapping around the archive) gives whisper.fetch's answer, bit for bit."""
+    from carbon_store.reader import fetch_array
+
+    rng = np.random.default_rng(7)
+    now = 1_700_000_000
+    for case, archives in enumerate([[(10, 30)], [(10, 30), (60, 20)], [(1, 100), (7, 50)]]):
+        path = str(tmp_path / f"m{case}.wsp")
+        whisper.create(path, archives, aggregationMethod="max")
+        step, retention = archives[0][0], archives[-1][0] * archives[-1][1]
+        # Several passes over the first archive so that it wraps; some slots left empty.
+        for moment in range(now - 3 * archives[0][0] * archives[0][1], now, step):
+            if rng.random() < 0.8:
+                whisper.update(path, float(rng.integers(0, 1000)), moment, now=moment)
+        assert fetch_array(path, now - 10, now - 10, now)[4] == "max"
+        for _ in range(300):
+            start = now - int(rng.integers(-50, retention + 200))
+            end = start + int(rng.integers(0, retention + 100))
+            clock = now + int(rng.integers(-20, 20))
+            expected = whisper.fetch(path, start, end, clock)
+            found = fetch_array(path, start, end, clock)
+            if expected is None:
+                assert found is None
+                continue
+            (first, last, step_), values = expected
+            assert found[:3] == (first, last, step_), (start, end, clock)
+            assert [None if v != v else v for v in found[3].tolist()] == values
+    empty = str(tmp_path / "empty.wsp")
+    whisper.create(empty, [(60, 10)])
+    first, last, step, values, _ = fetch_array(empty, now - 300, now, now)
+    assert (first, last, step) == whisper.fetch(empty, now - 300, now, now)[0]
+    assert np.isnan(values).all() and len(values) == 5

@@ -30,6 +30,9 @@ DEVIATIONS: dict[str, tuple[str, int]] = {
     "consolidateBy_unknown_accepted": (
         "graphite-web only warns about an unknown consolidation function (its input "
         "validation is off by default); we refuse it with a 400 naming the choices", 400),
+    "transformNull_referenceSeries_kw": (
+        "graphite-web fetches only the paths of positional arguments, so a series list "
+        "passed by keyword (referenceSeries=a.b) silently reads as empty; we fetch it", 200),
 }
 
 

@@ -134,14 +134,15 @@ def columns(name: str, value_type: str, value: str) -> str:
 
 
 def test_legend_value_units() -> None:
-    # avg of 1500 and 2500 = 2000 -> 2.00K; columns 20, 5, 10 wide
+    # avg of 1500 and 2500 = 2000 -> 2.00k; columns 20, 5, 10 wide. graphite-web's si
+    # kilo is a lowercase "k" (golden legendValue_si); this test used to expect "K".
     name = legend("avg", "si", values=[1500, 2500])
-    assert name == "a.b" + " " * 17 + "avg  " + "2.00K     "
+    assert name == "a.b" + " " * 17 + "avg  " + "2.00k     "
     assert legend("max", "binary", values=[2048]) == columns("a.b", "max", "2.00Ki")
     assert legend("min", "si", values=[5.5]) == columns("a.b", "min", "5.50")
     assert legend("avg", "si", values=[N]) == columns("a.b", "avg", "None")
     two = legend("min", "max", "si", values=[1, 3000])
-    assert two == columns(columns("a.b", "min", "1.00"), "max", "3.00K")
+    assert two == columns(columns("a.b", "min", "1.00"), "max", "3.00k")
     with pytest.raises(InputError):
         legend()
 
@@ -149,7 +150,7 @@ def test_legend_value_units() -> None:
 def test_format_units() -> None:
     assert alias.format_units(1e6, "si") == (1.0, "M")
     assert alias.format_units(999, "si") == (999.0, "")
-    assert alias.format_units(-2000, "si") == (-2.0, "K")
+    assert alias.format_units(-2000, "si") == (-2.0, "k")  # lowercase kilo
     assert alias.format_units(1024, "binary") == (1.0, "Ki")
     assert alias.format_units(1536, "binary") == (1.5, "Ki")
     assert alias.format_units(float("inf"), "si") == (float("inf"), "P")

@@ -24,31 +24,36 @@ def window(values: list[float | None], points: int, func: str = "average",
 # --- the window itself -----------------------------------------------------------------
 
 
-def test_window_uses_the_points_before_each_output() -> None:
-    # outputs for i = 2..5 over values[i-2:i]: [1,N]->1, [N,3]->3, [3,N]->3, [N,5]->5
-    assert window([1, N, 3, N, 5, 6], 2) == [1, 3, 3, 5]
-    assert window([N, N, 1], 2) == [N]  # nothing in the window
+def test_window_ends_at_each_output() -> None:
+    # graphite-web 1.1.10 (golden movingAverage_*): output j is over values[j+1:j+1+2],
+    # i.e. the output's own point and the one before it; values[0] is never used.
+    # (This test used to expect the window *before* each output, [1, 3, 3, 5], read
+    # from an older graphite-web; the recorded 1.1.10 answers are one point later.)
+    # [N,3]->3, [3,N]->3, [N,5]->5, [5,6]->5.5
+    assert window([1, N, 3, N, 5, 6], 2) == [3, 3, 5, 5.5]
+    assert window([1, N, N], 2) == [N]  # nothing in the window; the 1 is not in it
     assert window([1, 2], 3) == []  # fewer points than the window
     assert window([1, 2, 3], 0) == [N, N, N]  # a zero-point window is all nulls
 
 
 def test_window_x_files_factor() -> None:
-    # each window of 2 has 1 value: 1/2 = 0.5
-    assert window([1, N, 3, N, 5, 6], 2, xff=0.5) == [1, 3, 3, 5]
-    assert window([1, N, 3, N, 5, 6], 2, xff=0.6) == [N, N, N, N]
-    assert window([1, 2, 3], 2, xff=1.0) == [1.5]
+    # windows [N,3], [3,N], [N,5] hold 1 value of 2 = 0.5; [5,6] is full
+    assert window([1, N, 3, N, 5, 6], 2, xff=0.5) == [3, 3, 5, 5.5]
+    assert window([1, N, 3, N, 5, 6], 2, xff=0.6) == [N, N, N, 5.5]
+    assert window([1, 2, 3], 2, xff=1.0) == [2.5]  # (2+3)/2
 
 
 def test_window_functions() -> None:
-    assert window([1, 5, 2, 8], 3, "median") == [2]  # median(1,5,2)
-    assert window([1, 5, 2], 2, "median") == [3]  # (1+5)/2
-    assert window([N, 4, 2], 2, "avg_zero") == [4]  # only non-null values reach it
-    assert window([2, N, 3, 1], 3, "multiply") == [6]  # 2*3, the null is skipped
-    assert window([1, 2, 3, 4], 2, "sum") == [3, 5]
-    assert window([1, 2, 3, 4], 2, "min") == [1, 2]
-    assert window([1, 2, 3, 4], 2, "max") == [2, 3]
-    assert window([1, 2, 3, 4], 2, "diff") == [-1, -1]  # 1-2, 2-3
-    assert window([1, N, 3, 4], 3, "count") == [2]
+    # the leading 99 is the never-used first point
+    assert window([99, 1, 5, 2], 3, "median") == [2]  # median(1,5,2)
+    assert window([99, 1, 5], 2, "median") == [3]  # (1+5)/2
+    assert window([99, N, 4], 2, "avg_zero") == [4]  # only non-null values reach it
+    assert window([99, 2, N, 3], 3, "multiply") == [6]  # 2*3, the null is skipped
+    assert window([1, 2, 3, 4], 2, "sum") == [5, 7]  # 2+3, 3+4
+    assert window([1, 2, 3, 4], 2, "min") == [2, 3]
+    assert window([1, 2, 3, 4], 2, "max") == [3, 4]
+    assert window([1, 2, 3, 4], 2, "diff") == [-1, -1]  # 2-3, 3-4
+    assert window([99, 1, N, 3], 3, "count") == [2]
 
 
 def test_window_in_chunks_matches_one_pass(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -69,8 +74,9 @@ def test_moving_average_points_refetches_history() -> None:
     # 3 points of 60 s before 6000 are fetched too: values 97..109 (minutes)
     assert fake.windows == [(5820, 6600)]
     assert out.start == 6000 and out.step == 60
-    # output at minute 100 averages minutes 97, 98, 99 = 98; then 99, ...
-    same(out, [98, 99, 100, 101, 102, 103, 104, 105, 106, 107])
+    # output at minute 100 averages minutes 98, 99, 100 = 99 (minute 97 is fetched but
+    # never used, as in graphite-web 1.1.10); then 100, ...
+    same(out, [99, 100, 101, 102, 103, 104, 105, 106, 107, 108])
     assert out.name == out.path_expression == "movingAverage(a.b,3)"
     assert out.tags == {"name": "a.b", "movingAverage": "3"}
 
@@ -80,7 +86,7 @@ def test_moving_average_interval_string() -> None:
     ctx = context(start=6000, end=6600, evaluator=fake)
     [out] = calculate.moving_average(ctx, [ts("a.b", [0], start=6000)], "3min")
     assert fake.windows == [(5820, 6600)]
-    same(out, [98, 99, 100, 101, 102, 103, 104, 105, 106, 107])
+    same(out, [99, 100, 101, 102, 103, 104, 105, 106, 107, 108])
     assert out.name == 'movingAverage(a.b,"3min")'
     assert out.tags["movingAverage"] == "3min"
 
@@ -89,11 +95,12 @@ def test_moving_siblings_names_and_values() -> None:
     def run(fn: object, *args: object) -> TimeSeries:
         return fn(context(evaluator=FakeEvaluator()), [ts("a.b", [1], start=6000)], *args)
 
-    # windows of 2 before minute 100: (98, 99) -> sum 197, min 98, max 99, median 98.5
-    assert run(calculate.moving_sum, 2)[0].to_list()[0] == 197
-    assert run(calculate.moving_min, 2)[0].to_list()[0] == 98
-    assert run(calculate.moving_max, 2)[0].to_list()[0] == 99
-    assert run(calculate.moving_median, 2)[0].to_list()[0] == 98.5
+    # windows of 2 ending at minute 100: (99, 100) -> sum 199, min 99, max 100,
+    # median 99.5
+    assert run(calculate.moving_sum, 2)[0].to_list()[0] == 199
+    assert run(calculate.moving_min, 2)[0].to_list()[0] == 99
+    assert run(calculate.moving_max, 2)[0].to_list()[0] == 100
+    assert run(calculate.moving_median, 2)[0].to_list()[0] == 99.5
     assert run(calculate.moving_sum, 2)[0].name == "movingSum(a.b,2)"
     assert run(calculate.moving_median, "2min")[0].name == 'movingMedian(a.b,"2min")'
     [out] = run(calculate.moving_window, 2, "avg_zero")
@@ -103,14 +110,14 @@ def test_moving_siblings_names_and_values() -> None:
 
 def test_moving_window_x_files_factor_defaults_to_the_series() -> None:
     def evaluator(ctx: object, node: object) -> list[TimeSeries]:
-        # 2 history points then 2 requested ones: [1, None, 3, 4]
-        return [ts("a.b", [1, N, 3, 4], start=6000 - 120, x_files_factor=1.0)]
+        # 2 history points then 2 requested ones: [1, 3, None, 4]
+        return [ts("a.b", [1, 3, N, 4], start=6000 - 120, x_files_factor=1.0)]
 
     ctx = context(start=6000, end=6120, evaluator=evaluator)
-    # windows [1, None] and [None, 3]: half full, below the series' 1.0
-    same(calculate.moving_average(ctx, [ts("a.b", [3, 4], start=6000)], 2)[0], [N, N])
+    # windows [3, None] and [None, 4]: half full, below the series' 1.0
+    same(calculate.moving_average(ctx, [ts("a.b", [N, 4], start=6000)], 2)[0], [N, N])
     # an explicit xFilesFactor wins
-    same(calculate.moving_average(ctx, [ts("a.b", [3, 4], start=6000)], 2, 0.5)[0], [1, 3])
+    same(calculate.moving_average(ctx, [ts("a.b", [N, 4], start=6000)], 2, 0.5)[0], [3, 4])
 
 
 def test_moving_int_window_uses_the_coarsest_step() -> None:
@@ -146,10 +153,11 @@ def test_moving_bad_and_empty_arguments() -> None:
 def test_n_percentile_nearest_rank() -> None:
     source = ts("a.b", [5, N, 1, 3, 2, 4])
     # sorted 1..5; rank = 0.5*6 = 3 -> 3rd value
-    [out] = calculate.n_percentile(CTX, [source], 50)
+    [out] = calculate.n_percentile(CTX, [source], 50.0)
     same(out, [3] * 6)
     assert out.name == "nPercentile(a.b, 50)"
-    assert out.tags == {"name": "a.b", "nPercentile": "50"}
+    # n arrives as a float: the tag is str(50.0) as in graphite-web (it used to say "50")
+    assert out.tags == {"name": "a.b", "nPercentile": "50.0"}
     # 0.9*6 = 5.4 -> rank 6 = one past the end -> the last value
     same(calculate.n_percentile(CTX, [source], 90)[0], [5] * 6)
     # 0.1*6 = 0.6 -> rank 1; 0.25*6 = 1.5 -> rank 2

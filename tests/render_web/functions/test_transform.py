@@ -83,10 +83,13 @@ def test_param_metadata_matches_graphite_web() -> None:
 
 def test_scale_multiplies_names_with_g_and_tags() -> None:
     source = ts("a.b", [1, N, 3])
-    [out] = transform.scale(CTX, [source], 2)
+    # the evaluator hands a float parameter over as a float (graphite-web 1.1.10 too):
+    # the name prints it with %g, the tag with str() -> "2.0" (golden scale_int_name).
+    # An earlier version of this test expected the tag "2"; graphite-web says "2.0".
+    [out] = transform.scale(CTX, [source], 2.0)
     same(out, [2, N, 6])
     assert out.name == out.path_expression == "scale(a.b,2)"
-    assert out.tags == {"name": "a.b", "scale": "2"}
+    assert out.tags == {"name": "a.b", "scale": "2.0"}
     assert source.to_list() == [1, N, 3] and source.name == "a.b"  # input untouched
     assert transform.scale(CTX, [source], 0.5)[0].name == "scale(a.b,0.5)"
     assert transform.scale(CTX, [source], 1e6)[0].name == "scale(a.b,1e+06)"
@@ -95,16 +98,17 @@ def test_scale_multiplies_names_with_g_and_tags() -> None:
 
 def test_scale_to_seconds_rounds_to_six_places() -> None:
     # step 60, seconds 1: factor 1/60 -> 60 -> 1, 30 -> 0.5; 20/60 = 0.333333...
-    [out] = transform.scale_to_seconds(CTX, [ts("a.b", [60, 30, N, 20])], 1)
+    [out] = transform.scale_to_seconds(CTX, [ts("a.b", [60, 30, N, 20])], 1.0)
     same(out, [1.0, 0.5, N, 0.333333])
     assert out.name == "scaleToSeconds(a.b,1)"
-    assert out.tags["scaleToSeconds"] == "1"
+    assert out.tags["scaleToSeconds"] == "1.0"  # str(1.0), as graphite-web (was "1")
 
 
 def test_offset_and_absolute() -> None:
-    [out] = transform.offset(CTX, [ts("a.b", [1, N, -3])], 5)
+    [out] = transform.offset(CTX, [ts("a.b", [1, N, -3])], 5.0)
     same(out, [6, N, 2])
     assert out.name == "offset(a.b,5)"
+    assert out.tags["offset"] == "5.0"  # str() of the float, as graphite-web
     assert transform.offset(CTX, [ts("a.b", [1])], -2.5)[0].name == "offset(a.b,-2.5)"
     [out] = transform.absolute(CTX, [ts("a.b", [-1, N, 2])])
     same(out, [1, N, 2])
@@ -189,6 +193,9 @@ def test_transform_null_default_and_name() -> None:
     [out] = transform.transform_null(CTX, [ts("a.b", [N, 1])], -1.5)
     same(out, [-1.5, 1])
     assert out.name == "transformNull(a.b,-1.5)"
+    # an explicit default arrives as a float: name with %g, tag with str()
+    [out] = transform.transform_null(CTX, [ts("a.b", [N, 1])], -1.0)
+    assert out.name == "transformNull(a.b,-1)" and out.tags["transformNull"] == "-1.0"
 
 
 def test_transform_null_with_reference_series() -> None:
@@ -373,7 +380,10 @@ def test_time_shift_align_dst() -> None:
 
 
 def test_helpers() -> None:
-    assert transform.tag_value(10.0) == "10"
+    # plain str(), as graphite-web stores tags: a float keeps its ".0" (this test used
+    # to expect "10"; graphite-web 1.1.10 answers "10.0", see golden scale_int_name)
+    assert transform.tag_value(10.0) == "10.0"
+    assert transform.tag_value(10) == "10"
     assert transform.tag_value(2.5) == "2.5"
     assert transform.tag_value("5min") == "5min"
     assert transform.tag_value(math.inf) == "inf"

@@ -1,0 +1,868 @@
+"""PNG, SVG and PDF graphs of series, drawn the way graphite-web draws them (its layout,
+options, colours and axis labels) with matplotlib's object API.
+
+Style: graphite's own default look (white background, black text, rose major and grey
+minor grid lines, its twelve-colour line list; `template=` picks another of graphite's
+looks). Sizes are exact pixels: the figure is laid out at 72 dpi, where a point is a
+pixel, so font sizes, line widths and dash lengths mean what they mean in graphite.
+
+Only `matplotlib.figure.Figure` and backend canvases are used: no pyplot, no global
+rcParams, nothing configured at import time, so concurrent requests do not interfere.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, tzinfo
+from functools import lru_cache
+from itertools import cycle, pairwise
+from typing import Any
+
+import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg
+from matplotlib.backends.backend_pdf import FigureCanvasPdf
+from matplotlib.backends.backend_svg import FigureCanvasSVG
+from matplotlib.figure import Figure
+from matplotlib.font_manager import FontProperties, fontManager
+from matplotlib.patches import Rectangle
+
+from render_web.functions.registry import InputError
+from render_web.graphoptions import Color, GraphOptions, format_units, parse_color
+from render_web.series import TimeSeries
+
+DPI = 72.0
+FORMATS = ("png", "svg", "pdf")
+LEGEND_MAX_ITEMS = 10
+_EPSILON = 1e-4
+_LEGEND_PADDING = 5.0
+_BOX_EDGE = parse_color("darkgrey")
+_NO_DATA = parse_color("red")
+
+# Font names graphite configs use (fontconfig aliases) -> fonts matplotlib ships.
+_FONT_ALIASES = {"sans": "DejaVu Sans", "sans-serif": "DejaVu Sans", "serif": "DejaVu Serif",
+                 "mono": "DejaVu Sans Mono", "monospace": "DejaVu Sans Mono"}
+
+
+# -- entry point --------------------------------------------------------------------------
+
+def render_image(series_list: Sequence[TimeSeries], options: GraphOptions, fmt: str,
+                 start: int, end: int, tz: tzinfo) -> bytes:
+    """The graph of `series_list` as `fmt` (png, svg or pdf) bytes, exactly
+    `options.width` x `options.height` pixels. As in graphite, the x axis spans the
+    series themselves, not the request window (`start`, `end`), which is accepted so the
+    call names the whole request but changes nothing drawn."""
+    if fmt not in FORMATS:
+        raise InputError(f"format: cannot draw an image as {fmt!r}")
+    figure = Figure(figsize=(options.width / DPI, options.height / DPI), dpi=DPI,
+                    facecolor=options.background)
+    canvas = _Canvas(figure, options)
+    drawable = [s for s in series_list if len(s) > 0]
+    if options.graph_type == "pie":
+        _draw_pie(canvas, pie_slices(drawable, options.pie_mode))
+    elif not drawable or max(s.end for s in drawable) == min(s.start for s in drawable):
+        canvas.no_data()
+    else:
+        _LineGraph(canvas, drawable, tz).draw()
+    return _output(figure, fmt)
+
+
+def _output(figure: Figure, fmt: str) -> bytes:
+    buffer = io.BytesIO()
+    if fmt == "png":
+        FigureCanvasAgg(figure).print_png(buffer)
+    elif fmt == "pdf":
+        FigureCanvasPdf(figure).print_pdf(buffer, metadata={"CreationDate": None})
+    else:
+        FigureCanvasSVG(figure).print_svg(buffer, metadata={"Date": None})
+        # Sizes in pixels, as graphite answers, rather than points (the same at 72 dpi).
+        text = buffer.getvalue().decode("utf-8").replace('pt"', 'px"', 2)
+        return text.encode("utf-8")
+    return buffer.getvalue()
+
+
+# -- drawing surface: pixel coordinates, y downwards, like graphite's cairo context -------
+
+@lru_cache(maxsize=64)
+def _font_family(name: str) -> str:
+    alias = _FONT_ALIASES.get(name.strip().lower())
+    if alias:
+        return alias
+    known = {font.name.lower(): font.name for font in fontManager.ttflist}
+    return known.get(name.strip().lower(), "DejaVu Sans")
+
+
+@dataclass
+class _Area:
+    xmin: float
+    xmax: float
+    ymin: float
+    ymax: float
+
+
+class _Canvas:
+    """The figure plus an invisible full-size axes in pixel units for text, legend and
+    title, and a measuring renderer for laying text out before drawing."""
+
+    def __init__(self, figure: Figure, options: GraphOptions) -> None:
+        self.figure = figure
+        self.options = options
+        self.width = float(options.width)
+        self.height = float(options.height)
+        self.overlay = figure.add_axes((0, 0, 1, 1))
+        self.overlay.set_axis_off()
+        self.overlay.set_xlim(0, self.width)
+        self.overlay.set_ylim(self.height, 0)
+        self.renderer = RendererAgg(options.width, options.height, DPI)
+        self.font_size = float(options.font_size)
+
+    def font(self, size: float | None = None) -> FontProperties:
+        return FontProperties(family=_font_family(self.options.font_name),
+                              size=size or self.font_size,
+                              weight="bold" if self.options.font_bold else "normal",
+                              style="italic" if self.options.font_italic else "normal")
+
+    def text_width(self, text: str, size: float | None = None) -> float:
+        if not text:
+            return 0.0
+        width, _, _ = self.renderer.get_text_width_height_descent(text, self.font(size),
+                                                                  ismath=False)
+        return float(width)
+
+    def line_height(self, size: float | None = None) -> float:
+        return 1.2 * (size or self.font_size)
+
+    def text(self, x: float, y: float, text: str, *, size: float | None = None,
+             color: Color | None = None, ha: str = "left", va: str = "top",
+             rotation: float = 0.0) -> None:
+        self.overlay.text(x, y, text, fontproperties=self.font(size), ha=ha, va=va,
+                          rotation=rotation, color=color or self.options.foreground,
+                          rotation_mode="anchor", clip_on=False)
+
+    def no_data(self) -> None:
+        size = math.log(self.width * self.height)
+        self.text(self.width / 2, self.height / 2, "No Data", size=size, color=_NO_DATA,
+                  ha="center", va="center")
+
+    def axes(self, area: _Area) -> Axes:
+        """A data axes over `area` (pixels), transparent so the background shows."""
+        box = (area.xmin / self.width, 1 - area.ymax / self.height,
+               max(1.0, area.xmax - area.xmin) / self.width,
+               max(1.0, area.ymax - area.ymin) / self.height)
+        axes = self.figure.add_axes(box)
+        axes.set_facecolor("none")
+        for spine in axes.spines.values():
+            spine.set_visible(False)
+        axes.tick_params(left=False, right=False, bottom=False, top=False,
+                         labelleft=False, labelright=False, labelbottom=False, labeltop=False)
+        axes.margins(0)
+        return axes
+
+    def title(self, area: _Area, text: str) -> None:
+        size = self.font_size + math.floor(math.log(self.font_size))
+        y = area.ymin
+        for line in text.split("\n"):
+            self.text(self.width / 2, y, line, size=size, ha="center")
+            y += self.line_height(size)
+        area.ymin = y + self.options.margin
+
+    def legend(self, area: _Area, entries: Sequence[tuple[str, Color]]) -> None:
+        """Colour boxes and names in as many columns as fit, below the plot; the plot
+        area shrinks to make room."""
+        if not entries:
+            return
+        longest = max(self.text_width(name) for name, _ in entries)
+        box = self.line_height() - 1
+        line_height = self.line_height() + 1
+        label_width = longest + 2 * (box + _LEGEND_PADDING)
+        columns = max(1, int(self.width // label_width))
+        lines = math.ceil(len(entries) / columns)
+        area.ymax -= lines * line_height + _LEGEND_PADDING
+        x0 = area.xmin
+        y = area.ymax + 2 * _LEGEND_PADDING
+        for index, (name, color) in enumerate(entries):
+            column = index % columns
+            if index and column == 0:
+                y += line_height
+            x = x0 + column * label_width
+            self.overlay.add_patch(Rectangle((x, y), box, box, facecolor=color,
+                                             edgecolor=_BOX_EDGE, linewidth=1.0,
+                                             clip_on=False))
+            self.text(x + box + _LEGEND_PADDING, y, name)
+
+
+# -- y axis: graphite's choice of round limits, steps and unit labels ---------------------
+
+def _steps_from(min_step: float, binary: bool) -> Iterator[float]:
+    """Round step sizes >= min_step, increasing: 1, 2, 5 x 10^n (or powers of two)."""
+    base, mantissas = (2.0, (1.0,)) if binary else (10.0, (1.0, 2.0, 5.0))
+    exponent = math.floor(math.log(min_step, base) - _EPSILON)
+    while True:
+        for mantissa in mantissas:
+            value = mantissa * base ** exponent
+            if value >= min_step * (1 - _EPSILON):
+                yield value
+        exponent += 1
+
+
+def choose_step(low: float, high: float, divisors: Sequence[int], binary: bool) -> float:
+    """The round step whose multiples around [low, high] (with one of `divisors` steps
+    in all) waste the least room outside the data."""
+    span = high - low
+    best_step, best_waste = None, math.inf
+    for step in _steps_from(span / max(divisors), binary):
+        if best_step is not None and step * min(divisors) >= 2 * best_waste + span:
+            break
+        bottom = step * math.floor(low / step + _EPSILON)
+        for divisor in divisors:
+            top = bottom + step * divisor
+            if top >= high - _EPSILON * step:
+                waste = max(top - high, low - bottom)
+                if waste < best_waste:
+                    best_step, best_waste = step, waste
+    return best_step if best_step is not None else span or 1.0
+
+
+@dataclass
+class YAxis:
+    """One y axis: its range, label values and label texts."""
+
+    bottom: float
+    top: float
+    step: float | None
+    values: list[float] = field(default_factory=list)
+    labels: list[str] = field(default_factory=list)
+    log_base: float | None = None
+
+    @property
+    def limits(self) -> tuple[float, float]:
+        if self.values:
+            return min(self.values), max(self.values)
+        return self.bottom, self.top
+
+
+def _label(value: float, step: float | None, span: float, system: str) -> str:
+    scaled, prefix = format_units(value, step, system)
+    span_scaled, span_prefix = format_units(span, step, system)
+    suffix = f" {prefix}" if prefix else ""
+    if scaled < 0.1:
+        text = f"{scaled:g}"
+    elif scaled < 1.0:
+        text = f"{scaled:.2f}"
+    elif span_scaled > 3 or span_prefix != prefix:
+        text = f"{scaled:.1f}"
+    elif span_scaled > 0.1:
+        text = f"{scaled:.2f}"
+    else:
+        text = f"{scaled:g}"
+    return text + suffix
+
+
+def _settle_limits(low: float, high: float, y_min: float | None, y_max: float | None,
+                   y_limit: float | None) -> tuple[float, float, bool, bool, float | None]:
+    """Apply the user's bounds; returns (low, high, low_fixed, high_fixed, limit)."""
+    low_fixed = y_min is not None
+    high_fixed = y_max is not None
+    if low_fixed:
+        low = float(y_min)
+    if high_fixed:
+        high = float(y_max)
+    limit = None
+    if y_limit is not None and not math.isinf(y_limit):
+        if y_limit < high:
+            high, high_fixed = y_limit, True
+        else:
+            limit = y_limit
+    if low >= high:
+        def delta(x: float) -> float:
+            return 1.0 if abs(x) < 1e-9 else 0.1 * abs(x)
+        if low_fixed and high_fixed:
+            raise InputError("yMin must be less than yMax")
+        if low_fixed:
+            high = low + delta(low)
+        elif high_fixed:
+            low = high - delta(high)
+        else:
+            middle, half = (low + high) / 2, delta(max(abs(low), abs(high)))
+            low, high = middle - half, middle + half
+    return low, high, low_fixed, high_fixed, limit
+
+
+def y_axis(low: float, high: float, options: GraphOptions, *, y_min: float | None = None,
+           y_max: float | None = None, y_limit: float | None = None,
+           y_step: float | None = None) -> YAxis:
+    """Round limits and labelled values for data in [low, high], as graphite picks them."""
+    low, high, low_fixed, high_fixed, limit = _settle_limits(low, high, y_min, y_max, y_limit)
+    system = options.y_unit_system
+    if options.log_base:
+        return _log_axis(low, high, options.log_base, system)
+    step = y_step or choose_step(low, high, options.y_divisors, system == "binary")
+    bottom = low if low_fixed else step * math.floor(low / step + _EPSILON)
+    top = high
+    if not high_fixed:
+        top = step * math.ceil(high / step - _EPSILON)
+        if limit is not None and top > limit + _EPSILON * step:
+            top = limit
+    if top == bottom:
+        top += 1
+    if (top - bottom) > 1000 * step:
+        step = choose_step(bottom, top, options.y_divisors, system == "binary")
+    first = step * math.ceil(bottom / step - _EPSILON)
+    count = math.floor((top + _EPSILON * step - first) / step) + 1
+    values = [first + i * step for i in range(max(0, count))]
+    span = top - bottom
+    labels = [_label(v, step, span, system) for v in values]
+    return YAxis(bottom, top, step, values, labels)
+
+
+def _log_axis(low: float, high: float, base: float, system: str) -> YAxis:
+    if high <= 0:
+        low, high = 1.0, base
+    elif low <= 0:
+        low = min(high, 1.0) / base
+    bottom = base ** math.floor(math.log(low, base))
+    top = base ** math.ceil(math.log(high, base))
+    if top == bottom:
+        top *= base
+    values = []
+    value = base ** math.ceil(math.log(bottom, base) - _EPSILON)
+    while value < top * (1 + _EPSILON):
+        values.append(value)
+        value *= base
+    labels = [_label(v, None, top - bottom, system) for v in values]
+    return YAxis(bottom, top, None, values, labels, log_base=base)
+
+
+# -- x axis: time labels in the request's time zone --------------------------------------
+
+_MINUTE, _HOUR, _DAY = 60, 3600, 86400
+_X_STEPS = (1, 5, 10, 15, 30, _MINUTE, 2 * _MINUTE, 5 * _MINUTE, 10 * _MINUTE,
+            15 * _MINUTE, 20 * _MINUTE, 30 * _MINUTE, _HOUR, 2 * _HOUR, 3 * _HOUR, 4 * _HOUR,
+            6 * _HOUR, 12 * _HOUR, _DAY, 2 * _DAY, 4 * _DAY, 7 * _DAY, 14 * _DAY, 30 * _DAY,
+            60 * _DAY, 120 * _DAY, 240 * _DAY)
+
+
+def _x_format(step: int, span: float) -> str:
+    if step < _MINUTE:
+        return "%H:%M:%S"
+    if step < _DAY:
+        if span <= 1.5 * _DAY:
+            return "%H:%M"
+        return "%a %H:%M" if span <= 7 * _DAY else "%m/%d %H:%M"
+    return "%m/%d" if span <= 365 * _DAY else "%m/%d %Y"
+
+
+def _aligned_start(start: float, step: int, tz: tzinfo) -> datetime:
+    """The first local wall-clock multiple of `step` at or after `start`."""
+    local = datetime.fromtimestamp(start, tz)
+    midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    if step >= _DAY:
+        moment = midnight
+    else:
+        seconds = local.hour * 3600 + local.minute * 60 + local.second
+        moment = midnight + timedelta(seconds=seconds - seconds % step)
+    while moment.timestamp() < start:
+        moment += timedelta(seconds=step)
+    return moment
+
+
+def x_ticks(start: float, end: float, tz: tzinfo, width_px: float, label_width,
+            x_format: str | None = None) -> tuple[list[float], list[str], list[float]]:
+    """Label positions and texts (and minor grid positions) for [start, end]: the
+    smallest round step whose labels do not overlap."""
+    span = end - start
+    chosen = _X_STEPS[-1]
+    for step in _X_STEPS:
+        fmt = x_format or _x_format(step, span)
+        sample = datetime.fromtimestamp(start, tz).strftime(fmt)
+        if (span / step) * (label_width(sample) + 12) <= width_px:
+            chosen = step
+            break
+    fmt = x_format or _x_format(chosen, span)
+    positions, labels, minors = [], [], []
+    moment = _aligned_start(start, chosen, tz)
+    half = timedelta(seconds=chosen / 2)
+    while moment.timestamp() <= end:
+        positions.append(moment.timestamp())
+        labels.append(moment.strftime(fmt))
+        minors.append((moment + half).timestamp())
+        moment = datetime.fromtimestamp(moment.timestamp(), tz) + timedelta(seconds=chosen)
+        if chosen >= _DAY:
+            moment = moment.replace(hour=0, minute=0, second=0)
+    before = (datetime.fromtimestamp(positions[0], tz) - half).timestamp() if positions else end
+    minors = [m for m in [before, *minors] if start <= m <= end]
+    return positions, labels, minors
+
+
+# -- the line graph -----------------------------------------------------------------------
+
+def points_per_pixel(span: float, step: int, pixels: float, min_x_step: float) -> int:
+    """How many points of a `step` series are merged into one so that drawn points are
+    at least `min_x_step` pixels apart over `pixels` showing `span` seconds."""
+    points = span / step
+    if points <= 0 or pixels / points >= min_x_step:
+        return 1
+    drawable = max(1, int(pixels / min_x_step))
+    return max(1, math.ceil(points / drawable))
+
+
+@dataclass
+class _Drawn:
+    """A series as drawn: possibly consolidated and stacked, with its resolved style."""
+
+    series: TimeSeries
+    values: np.ndarray
+    color: Color
+    width: float
+    dash: float | None
+    right: bool
+    options: dict[str, Any]
+
+    @property
+    def name(self) -> str:
+        return self.series.name
+
+
+def _color_of(value: Any, what: str) -> Color:
+    if isinstance(value, tuple):
+        return value
+    return parse_color(str(value), what)
+
+
+class _LineGraph:
+    def __init__(self, canvas: _Canvas, series_list: Sequence[TimeSeries], tz: tzinfo) -> None:
+        self.canvas = canvas
+        self.options = canvas.options
+        self.tz = tz
+        self.series = list(series_list)
+        self.two_axes = any(s.options.get("secondYAxis") for s in self.series)
+        self.line_mode = self.options.line_mode
+        if self.line_mode == "slope" and any(len(s) == 1 for s in self.series):
+            # A single point has no slope to draw.
+            self.line_mode = "staircase"
+        margin = 0 if self.options.graph_only else self.options.margin
+        self.margin = margin
+        self.area = _Area(margin + 10.0, canvas.width - margin, float(margin),
+                          canvas.height - margin)
+        if self.options.graph_only:
+            self.area = _Area(0.0, canvas.width, 0.0, canvas.height)
+        self.hide_axes = self.options.hide_axes or self.options.graph_only
+        self.hide_grid = self.hide_axes or self.options.hide_grid
+        self.styles = self._styles()
+
+    # style ------------------------------------------------------------------------------
+    def _styles(self) -> list[tuple[Color, float, float | None]]:
+        options = self.options
+        palette = cycle(options.colors)
+        styles = []
+        for series in self.series:
+            right = bool(series.options.get("secondYAxis"))
+            side_color = options.right_color if right else options.left_color
+            side_width = options.right_width if right else options.left_width
+            side_dash = options.right_dashed if right else options.left_dashed
+            if self.two_axes and side_color is not None:
+                color = side_color
+            elif "color" in series.options:
+                color = _color_of(series.options["color"], "color")
+            else:
+                color = next(palette)
+            width = series.options.get("lineWidth", options.line_width)
+            dash = series.options.get("dashed")
+            if self.two_axes:
+                width = side_width if side_width is not None else width
+                dash = side_dash if side_dash is not None else dash
+            styles.append((color, float(width), float(dash) if dash else None))
+        return styles
+
+    # layout -----------------------------------------------------------------------------
+    def _titles_and_legend(self) -> None:
+        options, canvas = self.options, self.canvas
+        if options.graph_only:
+            return
+        if options.title:
+            canvas.title(self.area, options.title)
+        if options.vtitle:
+            self._vtitle(options.vtitle, right=False)
+        if self.two_axes and options.vtitle_right:
+            self._vtitle(options.vtitle_right, right=True)
+        hide = options.hide_legend
+        if hide is None:
+            hide = len(self.series) > LEGEND_MAX_ITEMS
+        if hide:
+            return
+        entries, seen = [], set()
+        for series, (color, _, _) in zip(self.series, self.styles, strict=True):
+            if not series.name:
+                continue
+            if options.hide_null_from_legend and np.isnan(series.values).all():
+                continue
+            if options.unique_legend:
+                if series.name in seen:
+                    continue
+                seen.add(series.name)
+            entries.append((series.name, color))
+        canvas.legend(self.area, entries)
+
+    def _vtitle(self, text: str, right: bool) -> None:
+        line = self.canvas.line_height()
+        y = self.canvas.height / 2
+        if right:
+            x = self.area.xmax - line
+            for part in text.split("\n"):
+                self.canvas.text(x, y, part, ha="center", va="baseline", rotation=-90)
+                x -= line
+            self.area.xmax = x - self.margin - line
+        else:
+            x = self.area.xmin + line
+            for part in text.split("\n"):
+                self.canvas.text(x, y, part, ha="center", va="baseline", rotation=90)
+                x += line
+            self.area.xmin = x + self.margin + line
+
+    # data -------------------------------------------------------------------------------
+    def _time_range(self) -> tuple[int, int]:
+        start = min(s.start for s in self.series)
+        if self.line_mode == "staircase":
+            end = max(s.end for s in self.series)
+        else:
+            end = max(s.end - s.step for s in self.series)
+        return start, max(end, start + 1)
+
+    def _consolidated(self, start: int, end: int) -> list[_Drawn]:
+        """Each series merged to at most one point per `minXStep` pixels, by its own
+        consolidation function (graphite's pixel consolidation)."""
+        pixels = self.area.xmax - self.area.xmin - (self.options.line_width + 1)
+        span = end - start
+        drawn = []
+        for series, (color, width, dash) in zip(self.series, self.styles, strict=True):
+            series = series.consolidate(
+                points_per_pixel(span, series.step, pixels, self.options.min_x_step))
+            values = series.values.copy()
+            if self.options.draw_null_as_zero:
+                values = np.nan_to_num(values, nan=0.0)
+            drawn.append(_Drawn(series, values, color, width, dash,
+                                bool(series.options.get("secondYAxis")),
+                                dict(series.options)))
+        return self._stacked(drawn)
+
+    def _stacked(self, drawn: list[_Drawn]) -> list[_Drawn]:
+        """Apply areaMode: stacked series first, then the others on top."""
+        if any(d.options.get("stacked") for d in drawn):
+            drawn = ([d for d in drawn if d.options.get("stacked")]
+                     + [d for d in drawn if not d.options.get("stacked")])
+        mode = self.options.area_mode
+        if mode == "stacked" and not self.two_axes:
+            total = np.zeros(max(len(d.values) for d in drawn))
+            for item in drawn:
+                if item.options.get("drawAsInfinite") or item.options.get("invisible"):
+                    continue
+                item.options["stacked"] = True
+                present = ~np.isnan(item.values)
+                head = total[:len(item.values)]
+                head[present] += item.values[present]
+                item.values = np.where(present, head, np.nan)
+        elif mode == "first" and drawn:
+            drawn[0].options["filled"] = True
+        elif mode == "all":
+            for item in drawn:
+                if not item.options.get("drawAsInfinite"):
+                    item.options["filled"] = True
+        return drawn
+
+    def _axis(self, drawn: list[_Drawn], side: str | None) -> YAxis:
+        options = self.options
+        finite = [d for d in drawn if not d.options.get("drawAsInfinite")]
+        values = np.concatenate([d.values for d in finite]) if finite else np.zeros(0)
+        values = values[np.isfinite(values)]
+        if options.log_base:
+            values = values[values > 0]
+        if len(values):
+            low, high = float(values.min()), float(values.max())
+            missing = any(np.isnan(d.values).any() for d in drawn)
+            if options.draw_null_as_zero and missing:
+                low, high = min(low, 0.0), max(high, 0.0)
+        else:
+            low, high = 0.0, 1.0
+        if side == "left":
+            return y_axis(low, high, options, y_min=options.y_min_left,
+                          y_max=options.y_max_left, y_limit=options.y_limit_left,
+                          y_step=options.y_step_left)
+        if side == "right":
+            return y_axis(low, high, options, y_min=options.y_min_right,
+                          y_max=options.y_max_right, y_limit=options.y_limit_right,
+                          y_step=options.y_step_right)
+        return y_axis(low, high, options, y_min=options.y_min, y_max=options.y_max,
+                      y_limit=options.y_limit, y_step=options.y_step)
+
+    def _label_width(self, axis: YAxis) -> float:
+        return max((self.canvas.text_width(t) for t in axis.labels), default=0.0)
+
+    def _fit_y_labels(self, start: int, end: int) -> tuple[list[_Drawn], YAxis, YAxis | None]:
+        """Consolidate, size the y labels, make room for them, and again until the plot
+        width settles (fewer pixels can mean different consolidated values)."""
+        base_xmin, base_xmax = self.area.xmin, self.area.xmax
+        drawn, left, right = [], None, None
+        for _ in range(4):
+            previous = (self.area.xmin, self.area.xmax)
+            drawn = self._consolidated(start, end)
+            if self.two_axes:
+                left = self._axis([d for d in drawn if not d.right], "left")
+                right = self._axis([d for d in drawn if d.right], "right")
+            else:
+                left, right = self._axis(drawn, None), None
+            if self.hide_axes or self.options.hide_y_axis:
+                break
+            left_room = self.margin + self._label_width(left) * 1.02 + 4
+            if right is not None:
+                self.area.xmin = max(base_xmin, left_room)
+                right_room = self._label_width(right) * 1.02 + 8
+                self.area.xmax = min(base_xmax, self.canvas.width - right_room)
+            elif self.options.y_axis_side == "right":
+                self.area.xmax = min(base_xmax, self.canvas.width - left_room)
+            else:
+                self.area.xmin = max(base_xmin, left_room)
+            if (self.area.xmin, self.area.xmax) == previous:
+                break
+        return drawn, left, right
+
+    # drawing ----------------------------------------------------------------------------
+    def draw(self) -> None:
+        self._titles_and_legend()
+        if not self.hide_axes and not self.options.hide_x_axis:
+            self.area.ymax -= self.canvas.line_height() * 1.6
+        start, end = self._time_range()
+        drawn, left, right = self._fit_y_labels(start, end)
+        axes = self.canvas.axes(self.area)
+        axes.set_xlim(start, end)
+        self._scale(axes, left)
+        right_axes = None
+        if right is not None:
+            right_axes = axes.twinx()
+            right_axes.set_facecolor("none")
+            for spine in right_axes.spines.values():
+                spine.set_visible(False)
+            right_axes.tick_params(right=False, labelright=False)
+            right_axes.set_xlim(start, end)
+            self._scale(right_axes, right)
+        if not self.hide_axes:
+            self._labels(axes, right_axes, left, right, start, end)
+        self._lines(axes, right_axes, drawn)
+
+    def _scale(self, axes: Axes, axis: YAxis) -> None:
+        if axis.log_base:
+            axes.set_yscale("log", base=axis.log_base)
+            axes.set_yticks([], minor=True)
+        low, high = axis.limits
+        axes.set_ylim(low, high if high > low else low + 1)
+
+    def _labels(self, axes: Axes, right_axes: Axes | None, left: YAxis, right: YAxis | None,
+                start: int, end: int) -> None:
+        options, canvas = self.options, self.canvas
+        area = self.area
+        font = canvas.font()
+        color = options.foreground
+        if not options.hide_y_axis:
+            on_right = options.y_axis_side == "right" and right is None
+            axes.set_yticks(left.values, left.labels, fontproperties=font, color=color)
+            axes.tick_params(axis="y", length=0, pad=3, labelcolor=color,
+                             labelleft=not on_right, labelright=on_right)
+            if right is not None and right_axes is not None:
+                right_axes.set_yticks(right.values, right.labels, fontproperties=font)
+                right_axes.tick_params(axis="y", length=0, pad=4, labelcolor=color,
+                                       labelright=True)
+        else:
+            axes.set_yticks([])
+        positions, labels, minors = x_ticks(start, end, self.tz, area.xmax - area.xmin,
+                                            canvas.text_width, options.x_format)
+        labels = self._inside(labels, positions, start, end)
+        axes.set_xticks(positions, labels if not options.hide_x_axis else [],
+                        fontproperties=font)
+        axes.tick_params(axis="x", length=0, pad=3, labelcolor=color,
+                         labelbottom=not options.hide_x_axis)
+        if not self.hide_grid:
+            self._grid(axes, left, positions, minors)
+
+    def _inside(self, labels: list[str], positions: list[float], start: int, end: int
+                ) -> list[str]:
+        """Labels that would stick out of the image are left blank (their grid line
+        stays)."""
+        scale = (self.area.xmax - self.area.xmin) / (end - start)
+        kept = []
+        for label, position in zip(labels, positions, strict=True):
+            centre = self.area.xmin + (position - start) * scale
+            half = self.canvas.text_width(label) / 2
+            fits = centre - half >= 0 and centre + half <= self.canvas.width
+            kept.append(label if fits else "")
+        return kept
+
+    def _grid(self, axes: Axes, axis: YAxis, majors: list[float], minors: list[float]) -> None:
+        major, minor = self.options.major_grid, self.options.minor_grid
+        for value in axis.values:
+            axes.axhline(value, color=major, linewidth=0.4, zorder=0.5)
+        if self.options.minor_y >= 1:
+            for lower, upper in pairwise(axis.values):
+                if axis.log_base:
+                    continue
+                gap = (upper - lower) / (1 + self.options.minor_y)
+                for i in range(self.options.minor_y):
+                    axes.axhline(lower + (i + 1) * gap, color=minor, linewidth=0.3,
+                                 zorder=0.4)
+        for value in minors:
+            axes.axvline(value, color=minor, linewidth=0.25, zorder=0.4)
+        for value in majors:
+            axes.axvline(value, color=major, linewidth=0.33, zorder=0.5)
+        for side in ("left", "right"):
+            axes.spines[side].set_visible(True)
+            axes.spines[side].set_color(major)
+            axes.spines[side].set_linewidth(0.5)
+
+    def _xy(self, item: _Drawn, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        series = item.series
+        x = series.timestamps().astype(np.float64)
+        y = values
+        if self.options.log_base:
+            y = np.where(y > 0, y, np.nan)
+        if self.line_mode == "staircase":
+            x = np.append(x, series.end)
+            y = np.append(y, y[-1] if len(y) else np.nan)
+        elif self.line_mode == "connected":
+            x, y = _bridge_gaps(x, y, self.options.connected_limit)
+        return x, y
+
+    def _lines(self, axes: Axes, right_axes: Axes | None, drawn: list[_Drawn]) -> None:
+        steps = "post" if self.line_mode == "staircase" else None
+        drawstyle = "steps-post" if steps else "default"
+        area_alpha = self.options.area_alpha
+        below: dict[bool, np.ndarray | None] = {False: None, True: None}
+        for order, item in enumerate(drawn):
+            target = right_axes if (item.right and right_axes is not None) else axes
+            zorder = 2 + order * 0.01
+            alpha = item.options.get("alpha")
+            alpha = 1.0 if alpha is None else float(alpha)
+            if item.options.get("drawAsInfinite"):
+                stamps = item.series.timestamps()[np.nan_to_num(item.values, nan=0.0) > 0]
+                if len(stamps):
+                    target.vlines(stamps.astype(np.float64), 0, 1,
+                                  transform=target.get_xaxis_transform(), colors=[item.color],
+                                  linewidth=item.width, alpha=alpha, zorder=zorder)
+                continue
+            x, y = self._xy(item, item.values)
+            stacked = bool(item.options.get("stacked"))
+            if stacked or item.options.get("filled"):
+                base = below[item.right] if stacked else None
+                base_y = np.zeros_like(y)
+                if base is not None:
+                    _, base_xy = self._xy(item, _fit(base, len(item.values)))
+                    base_y = np.nan_to_num(base_xy, nan=0.0)
+                if stacked:
+                    below[item.right] = item.values
+                if item.options.get("invisible"):
+                    continue
+                fill_alpha = area_alpha if area_alpha is not None else alpha
+                # Fill from earlier stacked series upwards; `all` fills are drawn
+                # behind earlier ones, as graphite's clipping keeps them.
+                target.fill_between(x, base_y, y, where=~np.isnan(y), step=steps,
+                                    color=item.color, alpha=fill_alpha, linewidth=0,
+                                    zorder=zorder if stacked else 1.5 - order * 0.01,
+                                    interpolate=False)
+                if area_alpha is None:
+                    continue
+            if item.options.get("invisible"):
+                continue
+            line_style: Any = (0, (item.dash, item.dash)) if item.dash else "solid"
+            target.plot(x, y, color=item.color, linewidth=item.width, alpha=alpha,
+                        linestyle=line_style, drawstyle=drawstyle, zorder=zorder,
+                        solid_joinstyle="miter", solid_capstyle="butt")
+
+
+def _fit(values: np.ndarray, length: int) -> np.ndarray:
+    if len(values) >= length:
+        return values[:length]
+    return np.concatenate([values, np.full(length - len(values), np.nan)])
+
+
+def _bridge_gaps(x: np.ndarray, y: np.ndarray, limit: int | None
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """connected line mode: drop nulls so the line joins across gaps, except gaps of
+    more than `limit` points, which stay broken."""
+    missing = np.isnan(y)
+    if not missing.any():
+        return x, y
+    if limit is None:
+        return x[~missing], y[~missing]
+    # Length of the null run each point belongs to.
+    edges = np.diff(np.concatenate([[0], missing.astype(np.int8), [0]]))
+    starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+    run = np.zeros(len(y), dtype=np.int64)
+    run[missing] = np.repeat(ends - starts, ends - starts)
+    keep = ~missing | (run > limit)
+    return x[keep], y[keep]
+
+
+# -- pie ----------------------------------------------------------------------------------
+
+def pie_slices(series_list: Sequence[TimeSeries], mode: str) -> list[tuple[str, float]]:
+    """(name, value) per series by graphite's pie functions: average of the non-null
+    points, maximum or minimum; a series without any value counts as 0."""
+    slices = []
+    for series in series_list:
+        present = series.values[~np.isnan(series.values)]
+        if not len(present):
+            value = 0.0
+        elif mode == "maximum":
+            value = float(present.max())
+        elif mode == "minimum":
+            value = float(present.min())
+        elif mode == "average":
+            value = float(present.mean())
+        else:
+            raise InputError(f"pieMode: {mode!r} is not one of average, maximum, minimum")
+        slices.append((series.name, value))
+    return slices
+
+
+def _draw_pie(canvas: _Canvas, slices: Sequence[tuple[str, float]]) -> None:
+    options = canvas.options
+    slices = [(name, value) for name, value in slices if value > 0 and math.isfinite(value)]
+    total = sum(value for _, value in slices)
+    if not slices or total <= 0:
+        canvas.no_data()
+        return
+    margin = options.margin
+    area = _Area(margin + 10.0, canvas.width - margin, float(margin), canvas.height - margin)
+    if options.title:
+        canvas.title(area, options.title)
+    colors = [c for c, _ in zip(cycle(options.colors), slices, strict=False)]
+    if not options.hide_legend:
+        canvas.legend(area, [(name, c) for (name, _), c in zip(slices, colors, strict=True)])
+    axes = canvas.axes(area)
+    axes.set_aspect("equal")
+    alpha = options.area_alpha if options.area_alpha is not None else 1.0
+    wedges, _ = axes.pie([v for _, v in slices], colors=colors, startangle=90,
+                         counterclock=False, radius=0.95,
+                         wedgeprops={"alpha": alpha, "linewidth": 0})
+    if options.value_labels == "none":
+        return
+    label_color = options.value_labels_color or parse_color("black")
+    for wedge, (_, value) in zip(wedges, slices, strict=True):
+        share = 100.0 * value / total
+        if options.value_labels == "percent":
+            if share < options.value_labels_min:
+                continue
+            text = f"{share:.2f}%"
+        else:
+            if value < options.value_labels_min:
+                continue
+            text = f"{value:.2f}" if value < 10 and value != int(value) else str(int(value))
+        middle = math.radians((wedge.theta1 + wedge.theta2) / 2)
+        rotation = 0.0
+        if options.pie_labels == "rotated":
+            rotation = math.degrees(middle)
+            if 90 < rotation % 360 <= 270:
+                rotation -= 180
+        axes.text(0.475 * math.cos(middle), 0.475 * math.sin(middle), text,
+                  ha="center", va="center", rotation=rotation, color=label_color,
+                  fontproperties=canvas.font())
