@@ -13,6 +13,7 @@ from datetime import datetime, tzinfo
 
 import numpy as np
 
+from render_web import numbertext
 from render_web.series import TimeSeries, consolidate
 
 _COMPACT = json.JSONEncoder(separators=(",", ":"), allow_nan=True)
@@ -54,33 +55,15 @@ def apply_max_data_points(series_list: Sequence[TimeSeries], max_points: int
     return out
 
 
-def _number(value: float) -> str:
-    if value == math.inf:
-        return "1e9999"
-    if value == -math.inf:
-        return "-1e9999"
-    return repr(value)
-
-
 def datapoints_json(series: TimeSeries, no_null_points: bool = False) -> str:
-    """`[[value, timestamp], ...]` built in one pass of the C json encoder: values and
-    timestamps are interleaved into one flat list, encoded, and cut back into pairs."""
+    """`[[value, timestamp], ...]` of one series (see `numbertext` for how numbers are
+    written)."""
     values = series.values
     timestamps = series.timestamps()
     if no_null_points:
         keep = ~np.isnan(values)
         values, timestamps = values[keep], timestamps[keep]
-    if not len(values):
-        return "[]"
-    flat: list[object] = [None] * (2 * len(values))
-    flat[0::2] = values.tolist()
-    flat[1::2] = timestamps.tolist()
-    parts = _COMPACT.encode(flat)[1:-1].split(",")
-    body = "],[".join(map(",".join, zip(parts[0::2], parts[1::2], strict=True)))
-    if "N" in body or "I" in body:  # NaN, Infinity, -Infinity
-        body = (body.replace("NaN", "null").replace("-Infinity", "-1e9999")
-                .replace("Infinity", "1e9999"))
-    return "[[" + body + "]]"
+    return numbertext.datapoints_json(values, timestamps)
 
 
 def to_json(series_list: Sequence[TimeSeries], no_null_points: bool = False,
