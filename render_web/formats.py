@@ -55,7 +55,7 @@ def apply_max_data_points(series_list: Sequence[TimeSeries], max_points: int
     return out
 
 
-def datapoints_json(series: TimeSeries, no_null_points: bool = False) -> str:
+def datapoints_json(series: TimeSeries, no_null_points: bool = False) -> bytes:
     """`[[value, timestamp], ...]` of one series (see `numbertext` for how numbers are
     written)."""
     values = series.values
@@ -67,22 +67,23 @@ def datapoints_json(series: TimeSeries, no_null_points: bool = False) -> str:
 
 
 def to_json(series_list: Sequence[TimeSeries], no_null_points: bool = False,
-            pretty: bool = False) -> str:
-    """graphite-web's json: NaN is null and infinities are 1e9999 (which JSON parsers
-    read back as infinity, where a bare `Infinity` would not parse)."""
+            pretty: bool = False) -> bytes:
+    """graphite-web's json, as UTF-8: NaN is null and infinities are 1e9999 (which JSON
+    parsers read back as infinity, where a bare `Infinity` would not parse)."""
     items = []
     for series in series_list:
         points = datapoints_json(series, no_null_points)
-        if no_null_points and points == "[]":
+        if no_null_points and points == b"[]":
             continue
         target = json.dumps(series.name)
         tags = _COMPACT.encode(series.tags)  # graphite keeps the tags' own order
-        items.append(f'{{"target":{target},"tags":{tags},"datapoints":{points}}}')
-    text = "[" + ",".join(items) + "]"
+        head = f'{{"target":{target},"tags":{tags},"datapoints":'.encode()
+        items.append(head + points + b"}")
+    body = b"[" + b",".join(items) + b"]"
     if pretty:
-        text = json.dumps(json.loads(text, parse_constant=_refuse), indent=2)
-        text = _INFINITY.sub(_spell_infinity, text)
-    return text
+        text = json.dumps(json.loads(body, parse_constant=_refuse), indent=2)
+        body = _INFINITY.sub(_spell_infinity, text).encode()
+    return body
 
 
 def _refuse(word: str) -> float:

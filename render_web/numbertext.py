@@ -61,10 +61,11 @@ def value_columns(values: np.ndarray) -> np.ndarray:
     with np.errstate(divide="ignore", invalid="ignore"):
         exponent = np.floor(np.log10(magnitude))
     positional = np.isfinite(exponent) & (exponent >= _LOWEST) & (exponent <= _HIGHEST)
-    rows = np.flatnonzero(positional)
+    every = bool(positional.all())
+    rows = np.arange(n) if every else np.flatnonzero(positional)
     if len(rows):
-        a = magnitude[rows]
-        e = exponent[rows].astype(np.int64)
+        a = magnitude if every else magnitude[rows]
+        e = (exponent if every else exponent[rows]).astype(np.int64)
         q = np.rint(a * 10.0 ** (SIGNIFICANT - 1 - e))
         # log10 can land one off near powers of ten, and rounding can carry to 10^15.
         for fix in (q >= 10.0 ** SIGNIFICANT, q < 10.0 ** (SIGNIFICANT - 1)):
@@ -73,9 +74,10 @@ def value_columns(values: np.ndarray) -> np.ndarray:
                 q[fix] = np.rint(a[fix] * 10.0 ** (SIGNIFICANT - 1 - e[fix]))
         # Positional rows whose exponent was corrected out of range are written by repr.
         inside = (e >= _LOWEST) & (e <= _HIGHEST)
-        rows, e, q = rows[inside], e[inside], q[inside]
-        positional[:] = False
-        positional[rows] = True
+        if not inside.all():
+            every = False
+            positional[rows[~inside]] = False
+            rows, e, q = rows[inside], e[inside], q[inside]
         digits = _digits16(q)[:, 1:]                      # the 15 significant digits
         m = len(rows)
         # Digit k has the power e-k: before the point (power >= 0) it sits in column
@@ -111,8 +113,8 @@ def value_columns(values: np.ndarray) -> np.ndarray:
         fraction = body[:, _POINT + 1:]
         np.maximum(fraction, _ZERO, out=fraction)
         fraction *= np.arange(_FRAC, dtype=np.int64)[None, :] < keep[:, None]
-        body[:, 0] = np.where(values[rows] < 0, _MINUS, 0)
-        if len(rows) == n:
+        body[:, 0] = np.where((values if every else values[rows]) < 0, _MINUS, 0)
+        if every:
             out = body
         else:
             out[rows] = body
@@ -137,21 +139,21 @@ def integer_columns(numbers: np.ndarray) -> np.ndarray:
     return digits[:, 16 - int(width.max()):]
 
 
-def datapoints_json(values: np.ndarray, timestamps: np.ndarray) -> str:
-    """The JSON array of `[value, timestamp]` pairs."""
+def datapoints_json(values: np.ndarray, timestamps: np.ndarray) -> bytes:
+    """The JSON array of `[value, timestamp]` pairs, as ASCII bytes."""
     n = len(values)
     if n == 0:
-        return "[]"
+        return b"[]"
     if timestamps.min() < 0 or timestamps.max() >= 10**16:
         pairs = ",".join(f"[{_special_text(v).decode() if not _plain(v) else repr(v)},{t}]"
                          for v, t in zip(values.tolist(), timestamps.tolist(), strict=True))
-        return f"[{pairs}]"
+        return f"[{pairs}]".encode("ascii")
     column = np.zeros((n, 1), np.uint8)
     matrix = np.concatenate([column + ord("["), value_columns(values), column + ord(","),
                              integer_columns(timestamps), column + ord("]"),
                              column + ord(",")], axis=1)
     text = matrix[matrix != 0].tobytes()
-    return "[" + text[:-1].decode("ascii") + "]"
+    return b"[" + text[:-1] + b"]"
 
 
 def _plain(value: float) -> bool:

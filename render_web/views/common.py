@@ -34,12 +34,13 @@ def jsonp_callback(params: RequestParams) -> str | None:
     return callback
 
 
-def json_response(body: str, params: RequestParams, status: int = 200,
+def json_response(body: str | bytes, params: RequestParams, status: int = 200,
                   jsonp: bool = True) -> Response:
     """`body` (JSON text) as application/json, or wrapped for a jsonp callback."""
     callback = jsonp_callback(params) if jsonp else None
     if callback:
-        return Response(f"{callback}({body})", status,
+        data = body if isinstance(body, bytes) else body.encode()
+        return Response(callback.encode() + b"(" + data + b")", status,
                         mimetype="text/javascript")
     return Response(body, status, mimetype="application/json")
 

@@ -233,8 +233,8 @@ def test_trailing_partial_group_with_avg_zero_divides_by_what_it_has() -> None:
 def test_json_shape_nulls_and_infinities() -> None:
     s = ts("a.b", 60, 60, [1.5, None, INF, -INF, 0])
     text = to_json([s])
-    assert text == ('[{"target":"a.b","tags":{"name":"a.b"},"datapoints":'
-                    '[[1.5,60],[null,120],[1e9999,180],[-1e9999,240],[0.0,300]]}]')
+    assert text == (b'[{"target":"a.b","tags":{"name":"a.b"},"datapoints":'
+                    b'[[1.5,60],[null,120],[1e9999,180],[-1e9999,240],[0.0,300]]}]')
     # 1e9999 reads back as infinity
     assert json.loads(text) == [{"target": "a.b", "tags": {"name": "a.b"}, "datapoints": [
         [1.5, 60], [None, 120], [INF, 180], [-INF, 240], [0.0, 300]]}]
@@ -256,7 +256,7 @@ def test_json_like_graphite() -> None:
 
 
 def test_json_empty() -> None:
-    assert to_json([]) == "[]"
+    assert to_json([]) == b"[]"
     assert json.loads(to_json([ts("a", 60, 60, [])])) == [
         {"target": "a", "tags": {"name": "a"}, "datapoints": []}]
 
@@ -282,7 +282,7 @@ def test_json_no_null_points_drops_points_and_empty_series() -> None:
 def test_json_pretty_is_the_same_data_indented() -> None:
     series_list = [ts("a", 60, 60, [1, None, INF, -INF]), ts("b", 60, 60, [])]
     compact = to_json(series_list)
-    pretty = to_json(series_list, pretty=True)
+    pretty = to_json(series_list, pretty=True).decode()
     assert "\n  " in pretty
     assert "Infinity" not in pretty
     assert "1e9999" in pretty and "-1e9999" in pretty

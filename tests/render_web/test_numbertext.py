@@ -58,6 +58,6 @@ def test_timestamps_of_any_width():
 
 
 def test_empty_and_unusual_times():
-    assert datapoints_json(np.array([]), np.array([], dtype=np.int64)) == "[]"
+    assert datapoints_json(np.array([]), np.array([], dtype=np.int64)) == b"[]"
     assert json.loads(datapoints_json(np.array([1.5, np.nan]), np.array([-10, 0]))) == [
         [1.5, -10], [None, 0]]
