@@ -80,6 +80,10 @@ def value_columns(values: np.ndarray) -> np.ndarray:
             rows, e, q = rows[inside], e[inside], q[inside]
         digits = _digits16(q)[:, 1:]                      # the 15 significant digits
         m = len(rows)
+        # Trailing zeros go (but the first fraction place stays: "5.0"): digit k is
+        # dropped past the last non-zero digit and past the units place and the next.
+        last_digit = SIGNIFICANT - 1 - np.argmax((digits != _ZERO)[:, ::-1], axis=1)
+        digits *= np.arange(SIGNIFICANT)[None, :] <= np.maximum(last_digit, e + 1)[:, None]
         # Digit k has the power e-k: before the point (power >= 0) it sits in column
         # POINT-1-power, after it in column POINT-power, so rows sharing an exponent
         # share a layout. Sorted by exponent, each layout is a run of rows written with
@@ -88,31 +92,27 @@ def value_columns(values: np.ndarray) -> np.ndarray:
         e_sorted = e[order]
         digits_sorted = digits[order]
         body_sorted = np.zeros((m, _WIDTH), np.uint8)
+        body_sorted[:, _POINT] = _DOT
         bounds = np.flatnonzero(np.diff(e_sorted)) + 1
         for begin, end in zip([0, *bounds.tolist()], [*bounds.tolist(), m], strict=True):
             exp = int(e_sorted[begin])
-            whole = min(max(exp + 1, 0), SIGNIFICANT)     # digits before the point
-            left = _POINT - 1 - exp if exp >= 0 else _POINT + 1 - exp - 1
             run = body_sorted[begin:end]
             if exp >= 0:
+                whole = min(exp + 1, SIGNIFICANT)         # digits before the point
+                left = _POINT - 1 - exp
                 run[:, left:left + whole] = digits_sorted[begin:end, :whole]
-                run[:, _POINT + 1:_POINT + 1 + SIGNIFICANT - whole] = \
-                    digits_sorted[begin:end, whole:]
+                if whole == SIGNIFICANT:                  # no digit after the point
+                    run[:, left + whole:_POINT] = _ZERO   # (10^15 and up: units 0)
+                    run[:, _POINT + 1] = _ZERO
+                else:
+                    run[:, _POINT + 1:_POINT + 1 + SIGNIFICANT - whole] = \
+                        digits_sorted[begin:end, whole:]
             else:
-                run[:, left:left + SIGNIFICANT] = digits_sorted[begin:end]
+                run[:, _POINT - 1] = _ZERO                # "0." and the zeros before
+                run[:, _POINT + 1:_POINT - exp] = _ZERO   # the first digit
+                run[:, _POINT - exp:_POINT - exp + SIGNIFICANT] = digits_sorted[begin:end]
         body = np.empty_like(body_sorted)
         body[order] = body_sorted
-        body[:, _POINT] = _DOT
-        # The units place is at least a zero ("0.25"; 10^15 <= v: 15 digits and a 0).
-        np.maximum(body[:, _POINT - 1], _ZERO, out=body[:, _POINT - 1])
-        # The fraction: zeros before the first digit, nothing after the last non-zero one
-        # (but always one place: "5.0").
-        nonzero = digits != _ZERO
-        last_digit = SIGNIFICANT - 1 - np.argmax(nonzero[:, ::-1], axis=1)
-        keep = np.maximum(last_digit - e, 1)              # fraction places to keep
-        fraction = body[:, _POINT + 1:]
-        np.maximum(fraction, _ZERO, out=fraction)
-        fraction *= np.arange(_FRAC, dtype=np.int64)[None, :] < keep[:, None]
         body[:, 0] = np.where((values if every else values[rows]) < 0, _MINUS, 0)
         if every:
             out = body
