@@ -23,7 +23,14 @@ from render_web.functions.registry import (
     Param,
     ParamType,
 )
-from render_web.grammar import Call, Node, PathExpr, parse_target, path_expressions
+from render_web.grammar import (
+    Call,
+    Node,
+    PathExpr,
+    expand_templates,
+    parse_target,
+    path_expressions,
+)
 from render_web.series import TimeSeries
 
 
@@ -216,11 +223,12 @@ class Evaluator:
         self.limits = limits
         self.clock = clock
 
-    def evaluate_targets(self, targets: Sequence[str], context: Context
-                         ) -> list[TimeSeries]:
+    def evaluate_targets(self, targets: Sequence[str], context: Context,
+                         templates: dict[str, str] | None = None) -> list[TimeSeries]:
         """Every series of every target, in order. All paths of the window are fetched
-        in one batch first (one cache query, one pass over the index)."""
-        trees = [parse_target(target) for target in targets]
+        in one batch first (one cache query, one pass over the index). `templates` are
+        the request's `template[name]=value` parameters."""
+        trees = [expand_templates(parse_target(target), templates) for target in targets]
         budget = Budget(self.limits, self.clock() + self.limits.max_seconds, self.clock)
         prefetched: dict[tuple[str, int, int], list[TimeSeries]] = {}
 

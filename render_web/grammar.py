@@ -270,3 +270,49 @@ def path_expressions(node: Any) -> Iterator[str]:
             yield from path_expressions(arg)
         for _, arg in node.kwargs:
             yield from path_expressions(arg)
+
+
+_NUMBER_TEXT = re.compile(r"-?\d+(?:\.\d+)?(?:[eE]-?\d+)?")
+
+
+def _template_value(value: Any) -> Any:
+    """A value given to a template: a string that looks like a number is one."""
+    if isinstance(value, str) and _NUMBER_TEXT.fullmatch(value):
+        return float(value) if any(c in value for c in ".eE") else int(value)
+    return value
+
+
+def _substitute(node: Any, values: dict[str, Any]) -> Any:
+    if isinstance(node, PathExpr):
+        for name, value in values.items():
+            if node.text == "$" + name:
+                return value
+        text = node.text
+        # Longest names first, so that $10 is not read as $1 followed by 0.
+        for name in sorted(values, key=len, reverse=True):
+            text = text.replace("$" + name, str(values[name]))
+        return PathExpr(text)
+    if isinstance(node, Call):
+        return Call(node.name, tuple(_substitute(a, values) for a in node.args),
+                    tuple((k, _substitute(v, values)) for k, v in node.kwargs), node.text)
+    return node
+
+
+def expand_templates(node: Any, overrides: dict[str, str] | None = None) -> Any:
+    """`template(expr, ...)` replaced by `expr` with its `$1`, `$2`, ... (positional
+    arguments) and `$name` (keyword arguments, then the request's `template[name]`)
+    filled in, as graphite-web does; a `$name` standing alone as an argument becomes
+    the value itself (a number if it looks like one)."""
+    if isinstance(node, Call) and node.name == "template":
+        if not node.args:
+            raise InputError("template() needs an expression to fill in")
+        values: dict[str, Any] = {str(i): v for i, v in enumerate(node.args[1:], start=1)}
+        values.update(node.kwargs)
+        values.update(overrides or {})
+        values = {k: _template_value(v) for k, v in values.items()}
+        return _substitute(expand_templates(node.args[0], overrides), values)
+    if isinstance(node, Call):
+        return Call(node.name, tuple(expand_templates(a, overrides) for a in node.args),
+                    tuple((k, expand_templates(v, overrides)) for k, v in node.kwargs),
+                    node.text)
+    return node

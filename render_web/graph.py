@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import io
 import math
+import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
@@ -26,9 +27,12 @@ from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg
 from matplotlib.backends.backend_pdf import FigureCanvasPdf
 from matplotlib.backends.backend_svg import FigureCanvasSVG
+from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties, fontManager
+from matplotlib.lines import Line2D
 from matplotlib.patches import Rectangle
+from matplotlib.transforms import Affine2D, Transform
 
 from render_web.functions.registry import InputError
 from render_web.graphoptions import Color, GraphOptions, format_units, parse_color
@@ -97,6 +101,30 @@ def _font_family(name: str) -> str:
     return known.get(name.strip().lower(), "DejaVu Sans")
 
 
+# (family, size, bold, italic): what a text's measured width depends on at DPI.
+_FontKey = tuple[str, float, bool, bool]
+_measuring = threading.local()
+
+
+def _properties(key: _FontKey) -> FontProperties:
+    family, size, bold, italic = key
+    return FontProperties(family=family, size=size, weight="bold" if bold else "normal",
+                          style="italic" if italic else "normal")
+
+
+@lru_cache(maxsize=4096)
+def _text_width(text: str, key: _FontKey) -> float:
+    """Width in pixels of `text` laid out by Agg. Cached across requests: laying text out
+    costs about a millisecond and axis labels repeat. Each thread measures with its own
+    renderer (matplotlib's fonts are per thread too)."""
+    renderer = getattr(_measuring, "renderer", None)
+    if renderer is None:
+        renderer = _measuring.renderer = RendererAgg(1, 1, DPI)
+    width, _, _ = renderer.get_text_width_height_descent(text, _properties(key),
+                                                         ismath=False)
+    return float(width)
+
+
 @dataclass
 class _Area:
     xmin: float
@@ -106,33 +134,38 @@ class _Area:
 
 
 class _Canvas:
-    """The figure plus an invisible full-size axes in pixel units for text, legend and
-    title, and a measuring renderer for laying text out before drawing."""
+    """The figure, a pixel transform (y downwards) for text, legend and title drawn
+    straight on the figure, and text measuring for laying text out before drawing.
+    (Figure-level artists rather than a full-size overlay axes: an axes costs
+    milliseconds to build and draws nothing of its own here.)"""
 
     def __init__(self, figure: Figure, options: GraphOptions) -> None:
         self.figure = figure
         self.options = options
         self.width = float(options.width)
         self.height = float(options.height)
-        self.overlay = figure.add_axes((0, 0, 1, 1))
-        self.overlay.set_axis_off()
-        self.overlay.set_xlim(0, self.width)
-        self.overlay.set_ylim(self.height, 0)
-        self.renderer = RendererAgg(options.width, options.height, DPI)
+        self.pixels: Transform = (Affine2D().scale(1 / self.width, -1 / self.height)
+                                  .translate(0, 1) + figure.transFigure)
         self.font_size = float(options.font_size)
+        self._fonts: dict[float, FontProperties] = {}
+
+    def _font_key(self, size: float | None) -> _FontKey:
+        options = self.options
+        return (_font_family(options.font_name), float(size or self.font_size),
+                bool(options.font_bold), bool(options.font_italic))
 
     def font(self, size: float | None = None) -> FontProperties:
-        return FontProperties(family=_font_family(self.options.font_name),
-                              size=size or self.font_size,
-                              weight="bold" if self.options.font_bold else "normal",
-                              style="italic" if self.options.font_italic else "normal")
+        """The font at `size`; one object per size (artists copy what they are given)."""
+        key = size or self.font_size
+        font = self._fonts.get(key)
+        if font is None:
+            font = self._fonts[key] = _properties(self._font_key(size))
+        return font
 
     def text_width(self, text: str, size: float | None = None) -> float:
         if not text:
             return 0.0
-        width, _, _ = self.renderer.get_text_width_height_descent(text, self.font(size),
-                                                                  ismath=False)
-        return float(width)
+        return _text_width(text, self._font_key(size))
 
     def line_height(self, size: float | None = None) -> float:
         return 1.2 * (size or self.font_size)
@@ -140,9 +173,9 @@ class _Canvas:
     def text(self, x: float, y: float, text: str, *, size: float | None = None,
              color: Color | None = None, ha: str = "left", va: str = "top",
              rotation: float = 0.0) -> None:
-        self.overlay.text(x, y, text, fontproperties=self.font(size), ha=ha, va=va,
-                          rotation=rotation, color=color or self.options.foreground,
-                          rotation_mode="anchor", clip_on=False)
+        self.figure.text(x, y, text, fontproperties=self.font(size), ha=ha, va=va,
+                         rotation=rotation, color=color or self.options.foreground,
+                         rotation_mode="anchor", clip_on=False, transform=self.pixels)
 
     def no_data(self) -> None:
         size = math.log(self.width * self.height)
@@ -155,11 +188,7 @@ class _Canvas:
                max(1.0, area.xmax - area.xmin) / self.width,
                max(1.0, area.ymax - area.ymin) / self.height)
         axes = self.figure.add_axes(box)
-        axes.set_facecolor("none")
-        for spine in axes.spines.values():
-            spine.set_visible(False)
-        axes.tick_params(left=False, right=False, bottom=False, top=False,
-                         labelleft=False, labelright=False, labelbottom=False, labeltop=False)
+        _bare(axes)
         axes.margins(0)
         return axes
 
@@ -190,10 +219,21 @@ class _Canvas:
             if index and column == 0:
                 y += line_height
             x = x0 + column * label_width
-            self.overlay.add_patch(Rectangle((x, y), box, box, facecolor=color,
+            self.figure.add_artist(Rectangle((x, y), box, box, facecolor=color,
                                              edgecolor=_BOX_EDGE, linewidth=1.0,
-                                             clip_on=False))
+                                             clip_on=False, transform=self.pixels))
             self.text(x + box + _LEGEND_PADDING, y, name)
+
+
+def _bare(axes: Axes) -> None:
+    """No background, spines or axis machinery: labels and grid are drawn as plain
+    artists (matplotlib's ticks build several artists each, and cost more than the
+    graph)."""
+    axes.set_facecolor("none")
+    for spine in axes.spines.values():
+        spine.set_visible(False)
+    axes.xaxis.set_visible(False)
+    axes.yaxis.set_visible(False)
 
 
 # -- y axis: graphite's choice of round limits, steps and unit labels ---------------------
@@ -643,10 +683,7 @@ class _LineGraph:
         right_axes = None
         if right is not None:
             right_axes = axes.twinx()
-            right_axes.set_facecolor("none")
-            for spine in right_axes.spines.values():
-                spine.set_visible(False)
-            right_axes.tick_params(right=False, labelright=False)
+            _bare(right_axes)
             right_axes.set_xlim(start, end)
             self._scale(right_axes, right)
         if not self.hide_axes:
@@ -656,7 +693,6 @@ class _LineGraph:
     def _scale(self, axes: Axes, axis: YAxis) -> None:
         if axis.log_base:
             axes.set_yscale("log", base=axis.log_base)
-            axes.set_yticks([], minor=True)
         low, high = axis.limits
         axes.set_ylim(low, high if high > low else low + 1)
 
@@ -664,28 +700,38 @@ class _LineGraph:
                 start: int, end: int) -> None:
         options, canvas = self.options, self.canvas
         area = self.area
-        font = canvas.font()
-        color = options.foreground
         if not options.hide_y_axis:
-            on_right = options.y_axis_side == "right" and right is None
-            axes.set_yticks(left.values, left.labels, fontproperties=font, color=color)
-            axes.tick_params(axis="y", length=0, pad=3, labelcolor=color,
-                             labelleft=not on_right, labelright=on_right)
+            if options.y_axis_side == "right" and right is None:
+                self._tick_labels(axes, axes.get_yaxis_text2_transform(3), 1.0,
+                                  left.values, left.labels, vertical=True)
+            else:
+                self._tick_labels(axes, axes.get_yaxis_text1_transform(3), 0.0,
+                                  left.values, left.labels, vertical=True)
             if right is not None and right_axes is not None:
-                right_axes.set_yticks(right.values, right.labels, fontproperties=font)
-                right_axes.tick_params(axis="y", length=0, pad=4, labelcolor=color,
-                                       labelright=True)
-        else:
-            axes.set_yticks([])
+                self._tick_labels(right_axes, right_axes.get_yaxis_text2_transform(4), 1.0,
+                                  right.values, right.labels, vertical=True)
         positions, labels, minors = x_ticks(start, end, self.tz, area.xmax - area.xmin,
                                             canvas.text_width, options.x_format)
-        labels = self._inside(labels, positions, start, end)
-        axes.set_xticks(positions, labels if not options.hide_x_axis else [],
-                        fontproperties=font)
-        axes.tick_params(axis="x", length=0, pad=3, labelcolor=color,
-                         labelbottom=not options.hide_x_axis)
+        if not options.hide_x_axis:
+            labels = self._inside(labels, positions, start, end)
+            self._tick_labels(axes, axes.get_xaxis_text1_transform(3), 0.0, positions,
+                              labels, vertical=False)
         if not self.hide_grid:
             self._grid(axes, left, positions, minors)
+
+    def _tick_labels(self, axes: Axes, place: tuple[Transform, str, str], side: float,
+                     values: Sequence[float], labels: Sequence[str], *, vertical: bool) -> None:
+        """Axis labels as plain texts where matplotlib's ticks would put theirs: `place`
+        is the axes' tick-label transform (padded off the axis) and alignment, `side`
+        the axis' position across (0 left/bottom, 1 right)."""
+        transform, va, ha = place
+        font, color = self.canvas.font(), self.options.foreground
+        for value, label in zip(values, labels, strict=True):
+            if not label:
+                continue
+            x, y = (side, value) if vertical else (value, side)
+            axes.text(x, y, label, transform=transform, ha=ha, va=va, fontproperties=font,
+                      color=color, clip_on=False)
 
     def _inside(self, labels: list[str], positions: list[float], start: int, end: int
                 ) -> list[str]:
@@ -702,20 +748,16 @@ class _LineGraph:
 
     def _grid(self, axes: Axes, axis: YAxis, majors: list[float], minors: list[float]) -> None:
         major, minor = self.options.major_grid, self.options.minor_grid
-        for value in axis.values:
-            axes.axhline(value, color=major, linewidth=0.4, zorder=0.5)
-        if self.options.minor_y >= 1:
+        minor_y = []
+        if self.options.minor_y >= 1 and not axis.log_base:
             for lower, upper in pairwise(axis.values):
-                if axis.log_base:
-                    continue
                 gap = (upper - lower) / (1 + self.options.minor_y)
-                for i in range(self.options.minor_y):
-                    axes.axhline(lower + (i + 1) * gap, color=minor, linewidth=0.3,
-                                 zorder=0.4)
-        for value in minors:
-            axes.axvline(value, color=minor, linewidth=0.25, zorder=0.4)
-        for value in majors:
-            axes.axvline(value, color=major, linewidth=0.33, zorder=0.5)
+                minor_y.extend(lower + (i + 1) * gap for i in range(self.options.minor_y))
+        # One collection per kind of line; drawn minor first, then major (zorder).
+        _grid_lines(axes, axis.values, horizontal=True, color=major, width=0.4, zorder=0.5)
+        _grid_lines(axes, minor_y, horizontal=True, color=minor, width=0.3, zorder=0.4)
+        _grid_lines(axes, minors, horizontal=False, color=minor, width=0.25, zorder=0.4)
+        _grid_lines(axes, majors, horizontal=False, color=major, width=0.33, zorder=0.5)
         for side in ("left", "right"):
             axes.spines[side].set_visible(True)
             axes.spines[side].set_color(major)
@@ -775,9 +817,26 @@ class _LineGraph:
             if item.options.get("invisible"):
                 continue
             line_style: Any = (0, (item.dash, item.dash)) if item.dash else "solid"
-            target.plot(x, y, color=item.color, linewidth=item.width, alpha=alpha,
-                        linestyle=line_style, drawstyle=drawstyle, zorder=zorder,
-                        solid_joinstyle="miter", solid_capstyle="butt")
+            target.add_line(Line2D(x, y, color=item.color, linewidth=item.width, alpha=alpha,
+                                   linestyle=line_style, drawstyle=drawstyle, zorder=zorder,
+                                   solid_joinstyle="miter", solid_capstyle="butt"))
+
+
+def _grid_lines(axes: Axes, values: Sequence[float], *, horizontal: bool, color: Color,
+                width: float, zorder: float) -> None:
+    """Lines across the whole plot at data `values`, as one collection (what
+    axhline/axvline draw, without an artist per line)."""
+    if not len(values):
+        return
+    if horizontal:
+        transform = axes.get_yaxis_transform(which="grid")
+        segments = [((0.0, v), (1.0, v)) for v in values]
+    else:
+        transform = axes.get_xaxis_transform(which="grid")
+        segments = [((v, 0.0), (v, 1.0)) for v in values]
+    axes.add_collection(LineCollection(segments, colors=[color], linewidths=width,
+                                       zorder=zorder, transform=transform,
+                                       capstyle="projecting"), autolim=False)
 
 
 def _fit(values: np.ndarray, length: int) -> np.ndarray:

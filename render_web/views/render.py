@@ -49,7 +49,9 @@ def render() -> Response:
     if fmt in IMAGE_TYPES:
         options = _graph_options(params, web.settings)
     context = Context(window.start, window.end, window.now, window.tz, xff)
-    series_list = web.evaluator.evaluate_targets(targets_of(params), context)
+    templates = {key[len("template["):-1]: value for key, value in params.single().items()
+                 if key.startswith("template[") and key.endswith("]")}
+    series_list = web.evaluator.evaluate_targets(targets_of(params), context, templates)
     if xff:
         for series in series_list:
             series.x_files_factor = xff

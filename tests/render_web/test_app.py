@@ -336,3 +336,18 @@ def test_cache_only_points_are_merged(storage):
     assert [t for v, t in body[0]["datapoints"] if v == 42.0] == [NOW - 60]
     assert client.get("/metrics/find?query=cached.*").get_json()[0]["leaf"] == 1
     assert "cached.only" in client.get("/metrics/index.json").get_json()
+
+
+def test_template_with_request_values(client):
+    response = render(client, "template(servers.$host.cpu, host='web1')", format="json",
+                      **{"template[host]": "db1"})
+    assert [s["target"] for s in response.get_json()] == ["servers.db1.cpu"]
+
+
+@pytest.mark.parametrize("target", ["/etc/passwd", "..", "servers/../../x", "~root"])
+def test_names_never_escape_the_storage(client, target):
+    response = client.get("/render", query_string={"target": target, "format": "json",
+                                                   **WINDOW})
+    assert response.status_code in (200, 400)
+    assert response.status_code == 400 or response.get_json() == []
+    assert client.get("/metrics/find", query_string={"query": target}).get_json() in ([], None)

@@ -387,3 +387,31 @@ def test_path_expressions_of_literals() -> None:
     assert list(path_expressions(5)) == []
     assert list(path_expressions("a.b")) == []
     assert list(path_expressions(parse_target("f()"))) == []
+
+
+# -- template() ----------------------------------------------------------------------------
+
+def test_template_fills_positional_and_keyword_values():
+    from render_web.grammar import expand_templates
+
+    tree = expand_templates(parse_target("template(sumSeries(hosts.$1.cpu.$2), 'web1', 'user')"))
+    assert tree.args[0] == PathExpr("hosts.web1.cpu.user")
+    tree = expand_templates(parse_target("template(hosts.$host.cpu, host='db1')"))
+    assert tree == PathExpr("hosts.db1.cpu")
+
+
+def test_template_request_values_win_and_standalone_values_are_numbers():
+    from render_web.grammar import expand_templates
+
+    tree = expand_templates(parse_target("template(movingAverage(a.$h, $n), h='x', n=5)"),
+                            {"n": "10", "h": "y"})
+    assert tree.name == "movingAverage" and tree.args == (PathExpr("a.y"), 10)
+    ten = expand_templates(parse_target("template(a.$1$10, 'p', 2, 3, 4, 5, 6, 7, 8, 9, 'q')"))
+    assert ten == PathExpr("a.pq")
+
+
+def test_template_needs_an_expression():
+    from render_web.grammar import expand_templates
+
+    with pytest.raises(InputError):
+        expand_templates(parse_target("template()"))
