@@ -1,0 +1,1 @@
+"""The application-side statsd client (being written)."""
