@@ -63,7 +63,7 @@ def make_reader(settings: WebSettings, index: MetricIndex | None = None) -> Metr
 def create_app(settings: WebSettings, *, reader: MetricReader | None = None,
                registry: FunctionRegistry | None = None,
                clock: Callable[[], float] = time.time) -> Flask:
-    from render_web.views import events, functions, metrics, render, tags, version
+    from render_web.views import events, functions, health, metrics, render, tags, version
 
     app = Flask(__name__)
     app.json.sort_keys = False
@@ -73,7 +73,7 @@ def create_app(settings: WebSettings, *, reader: MetricReader | None = None,
     limits = Limits(settings.max_series, settings.max_points, settings.max_seconds)
     app.extensions[EXTENSION] = WebState(settings, reader, source, registry,
                                          Evaluator(registry, source, limits), clock)
-    for module in (render, metrics, functions, tags, events, version):
+    for module in (render, metrics, functions, tags, events, version, health):
         app.register_blueprint(module.blueprint, url_prefix=settings.url_prefix or None)
     app.register_error_handler(LimitError, _limit_error)
     app.register_error_handler(InputError, _input_error)

@@ -8,13 +8,18 @@ pixel, so font sizes, line widths and dash lengths mean what they mean in graphi
 
 Only `matplotlib.figure.Figure` and backend canvases are used: no pyplot, no global
 rcParams, nothing configured at import time, so concurrent requests do not interfere.
+What is kept between requests is either immutable (text widths) or per thread (Agg
+renderers). Axis labels and grid lines are plain texts and line collections rather than
+matplotlib ticks, which build several artists per tick and cost more than the graph.
 """
 
 from __future__ import annotations
 
 import io
 import math
+import struct
 import threading
+import zlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
@@ -77,10 +82,10 @@ def render_image(series_list: Sequence[TimeSeries], options: GraphOptions, fmt: 
 def _output(figure: Figure, fmt: str) -> bytes:
     buffer = io.BytesIO()
     if fmt == "png":
-        # zlib's fastest level: a graph's flat colours compress nearly as well, and the
-        # default level spends more time than drawing the graph.
-        FigureCanvasAgg(figure).print_png(buffer, pil_kwargs={"compress_level": 1})
-    elif fmt == "pdf":
+        canvas = _PooledCanvasAgg(figure)
+        canvas.draw()
+        return png_bytes(np.asarray(canvas.buffer_rgba()))
+    if fmt == "pdf":
         FigureCanvasPdf(figure).print_pdf(buffer, metadata={"CreationDate": None})
     else:
         FigureCanvasSVG(figure).print_svg(buffer, metadata={"Date": None})
@@ -88,6 +93,55 @@ def _output(figure: Figure, fmt: str) -> bytes:
         text = buffer.getvalue().decode("utf-8").replace('pt"', 'px"', 2)
         return text.encode("utf-8")
     return buffer.getvalue()
+
+
+_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+_PIXELS_PER_METRE = round(DPI / 0.0254)
+_POOLED_RENDERERS = 2
+_POOLED_MAX_PIXELS = 1_500_000           # 6 MB of RGBA; larger images get their own
+_renderers = threading.local()
+
+
+def _png_chunk(kind: bytes, data: bytes) -> bytes:
+    return (struct.pack(">I", len(data)) + kind + data
+            + struct.pack(">I", zlib.crc32(kind + data)))
+
+
+def png_bytes(rgba: np.ndarray) -> bytes:
+    """A PNG of an (height, width, 4) uint8 image. Rows unfiltered and zlib's fastest
+    level: a graph's flat colours compress about as well as with PNG's adaptive filters,
+    whose per-row search costs more than drawing the graph."""
+    height, width, _ = rgba.shape
+    rows = np.empty((height, width * 4 + 1), dtype=np.uint8)
+    rows[:, 0] = 0                               # filter type "none" for every row
+    rows[:, 1:] = rgba.reshape(height, width * 4)
+    header = struct.pack(">IIBBBBB", width, height, 8, 6, 0, 0, 0)   # 8-bit RGBA
+    density = struct.pack(">IIB", _PIXELS_PER_METRE, _PIXELS_PER_METRE, 1)
+    return b"".join((_PNG_SIGNATURE, _png_chunk(b"IHDR", header),
+                     _png_chunk(b"pHYs", density),
+                     _png_chunk(b"IDAT", zlib.compress(rows.tobytes(), 1)),
+                     _png_chunk(b"IEND", b"")))
+
+
+class _PooledCanvasAgg(FigureCanvasAgg):
+    """An Agg canvas drawing with this thread's renderer of the same size from an
+    earlier image, if any. matplotlib caches text metrics per renderer, so a fresh
+    renderer per image lays every label out twice (to place it, then to draw it)."""
+
+    def get_renderer(self) -> RendererAgg:
+        width, height = self.figure.bbox.size
+        key = (width, height, self.figure.dpi)
+        pool: dict[tuple[float, float, float], RendererAgg] = _renderers.__dict__.setdefault(
+            "pool", {})
+        renderer = pool.pop(key, None)
+        if renderer is None:
+            renderer = RendererAgg(width, height, self.figure.dpi)
+        if width * height <= _POOLED_MAX_PIXELS:
+            pool[key] = renderer             # most recent last
+            while len(pool) > _POOLED_RENDERERS:
+                del pool[next(iter(pool))]
+        self.renderer = renderer
+        return renderer
 
 
 # -- drawing surface: pixel coordinates, y downwards, like graphite's cairo context -------
@@ -700,6 +754,13 @@ class _LineGraph:
                 start: int, end: int) -> None:
         options, canvas = self.options, self.canvas
         area = self.area
+        # x labels first, then y: the order matplotlib's axes drew (and SVGs list) them.
+        positions, labels, minors = x_ticks(start, end, self.tz, area.xmax - area.xmin,
+                                            canvas.text_width, options.x_format)
+        if not options.hide_x_axis:
+            labels = self._inside(labels, positions, start, end)
+            self._tick_labels(axes, axes.get_xaxis_text1_transform(3), 0.0, positions,
+                              labels, vertical=False)
         if not options.hide_y_axis:
             if options.y_axis_side == "right" and right is None:
                 self._tick_labels(axes, axes.get_yaxis_text2_transform(3), 1.0,
@@ -710,12 +771,6 @@ class _LineGraph:
             if right is not None and right_axes is not None:
                 self._tick_labels(right_axes, right_axes.get_yaxis_text2_transform(4), 1.0,
                                   right.values, right.labels, vertical=True)
-        positions, labels, minors = x_ticks(start, end, self.tz, area.xmax - area.xmin,
-                                            canvas.text_width, options.x_format)
-        if not options.hide_x_axis:
-            labels = self._inside(labels, positions, start, end)
-            self._tick_labels(axes, axes.get_xaxis_text1_transform(3), 0.0, positions,
-                              labels, vertical=False)
         if not self.hide_grid:
             self._grid(axes, left, positions, minors)
 
@@ -730,8 +785,9 @@ class _LineGraph:
             if not label:
                 continue
             x, y = (side, value) if vertical else (value, side)
-            axes.text(x, y, label, transform=transform, ha=ha, va=va, fontproperties=font,
-                      color=color, clip_on=False)
+            # On the figure: an axes text would be given the axes' clip path for nothing.
+            self.canvas.figure.text(x, y, label, transform=transform, ha=ha, va=va,
+                                    fontproperties=font, color=color, clip_on=False)
 
     def _inside(self, labels: list[str], positions: list[float], start: int, end: int
                 ) -> list[str]:

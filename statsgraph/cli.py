@@ -8,16 +8,11 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 from statsgraph import __version__
 from statsgraph.configfile import ConfigError
 from statsgraph.options import add_arguments, load_section, resolve
-
-# Commands whose issue has not landed yet: (help, what it will do).
-PENDING = {
-    "run": "all three services, supervised (not available yet)",
-}
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
@@ -27,6 +22,25 @@ def _common(parser: argparse.ArgumentParser) -> None:
                              "every option below under its snake_case name")
     parser.add_argument("--log-level", choices=LEVELS, default="info",
                         help="least severe log events to print (default: info)")
+    parser.add_argument("--log-file", metavar="FILE",
+                        help="log to FILE, rotated at 10 MB (default: standard output)")
+    parser.add_argument("--pidfile", metavar="FILE",
+                        help="write the process id to FILE while running")
+
+
+def serve(args: argparse.Namespace, make, reload=None) -> int:
+    """Log as asked, hold the pid file, and run the service until signalled."""
+    from statsgraph import runner
+
+    runner.begin_logging(args.log_level, args.log_file)
+    if not args.pidfile:
+        return runner.run(make, reload)
+    try:
+        with runner.PidFile(args.pidfile):
+            return runner.run(make, reload)
+    except RuntimeError as exc:
+        print(f"statsgraph {args.command}: {exc}", file=sys.stderr)
+        return 1
 
 
 def load_settings(args: argparse.Namespace, settings_type: type, section: str):
@@ -43,10 +57,8 @@ def run_statsd(args: argparse.Namespace) -> int:
     from twisted.logger import Logger
 
     from statsd_daemon.service import makeService
-    from statsgraph import runner
 
     settings = load_statsd_settings(args)
-    runner.begin_logging(args.log_level)
     log = Logger(namespace="statsgraph.statsd")
 
     def reload(service) -> None:
@@ -55,7 +67,7 @@ def run_statsd(args: argparse.Namespace) -> int:
         except ConfigError as exc:
             log.error("configuration not reloaded: {why}", why=str(exc))
 
-    return runner.run(lambda reactor: makeService(settings, reactor), reload)
+    return serve(args, lambda reactor: makeService(settings, reactor), reload)
 
 
 def run_carbon(args: argparse.Namespace) -> int:
@@ -63,10 +75,8 @@ def run_carbon(args: argparse.Namespace) -> int:
 
     from carbon_store.service import makeService
     from carbon_store.settings import CarbonSettings
-    from statsgraph import runner
 
     settings = load_settings(args, CarbonSettings, "carbon")
-    runner.begin_logging(args.log_level)
     log = Logger(namespace="statsgraph.carbon")
     service = makeService(settings, config_path=args.config)  # refuses bad rules now
 
@@ -74,26 +84,43 @@ def run_carbon(args: argparse.Namespace) -> int:
         service.core.rules.check()
         log.info("storage rules checked; other [carbon] settings need a restart")
 
-    return runner.run(lambda reactor: service, reload)
+    return serve(args, lambda reactor: service, reload)
 
 
 def run_web(args: argparse.Namespace) -> int:
     from render_web.service import makeService
     from render_web.settings import WebSettings
-    from statsgraph import runner
 
     settings = load_settings(args, WebSettings, "web")
-    runner.begin_logging(args.log_level)
     service = makeService(settings)  # refuses bad storage rules now
-    return runner.run(lambda reactor: service)
+    return serve(args, lambda reactor: service)
 
 
-def pending(name: str) -> Callable[[argparse.Namespace], int]:
-    def handler(args: argparse.Namespace) -> int:
-        print(f"statsgraph {name}: not available yet in statsgraph {__version__}",
-              file=sys.stderr)
+def run_all(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from statsgraph.run import makeService, plan
+
+    try:
+        pipeline = plan(Path(args.data), Path(args.config) if args.config else None,
+                        demo=args.demo, log_level=args.log_level)
+    except ValueError as exc:
+        print(f"statsgraph run: {exc}", file=sys.stderr)
         return 2
-    return handler
+    for finding in pipeline.findings:
+        print(f"statsgraph run: {finding}", file=sys.stderr)
+    if pipeline.refused:
+        print("statsgraph run: refusing to start a pipeline that would lose data "
+              f"(edit {pipeline.config})", file=sys.stderr)
+        return 2
+    for line in pipeline.addresses():
+        print(line, flush=True)
+
+    def reload(service) -> None:
+        for protocol in list(service.protocols.values()):
+            protocol.transport.signalProcess("HUP")
+
+    return serve(args, lambda reactor: makeService(pipeline, reactor), reload)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -121,6 +148,20 @@ def build_parser() -> argparse.ArgumentParser:
     add_arguments(carbon, CarbonSettings)
     carbon.set_defaults(handler=run_carbon)
 
+    run = commands.add_parser(
+        "run", help="statsd, carbon and web together, supervised (the whole pipeline)",
+        description="Start the statsd aggregator, the carbon store and the renderer as "
+                    "child processes over one data directory; a child that dies is "
+                    "restarted, and Ctrl-C or SIGTERM stops them upstream first.")
+    _common(run)
+    run.add_argument("--data", default="data", metavar="DIR",
+                     help="data directory: whisper files, saved graphs and the "
+                          "configuration, created on first run (default: ./data)")
+    run.add_argument("--demo", action="store_true",
+                     help="also send a small web application's metrics, to see graphs "
+                          "at once")
+    run.set_defaults(handler=run_all)
+
     from render_web.settings import WebSettings
     web = commands.add_parser(
         "web", help="the graphite-web compatible renderer and HTTP API (8080)",
@@ -130,17 +171,12 @@ def build_parser() -> argparse.ArgumentParser:
     add_arguments(web, WebSettings)
     web.set_defaults(handler=run_web)
 
-    for name, text in PENDING.items():
-        command = commands.add_parser(name, help=text, description=text)
-        command.set_defaults(handler=pending(name), pending=True)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args, extra = parser.parse_known_args(argv)
-    if extra and not getattr(args, "pending", False):
-        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    args = parser.parse_args(argv)
     try:
         return args.handler(args)
     except ConfigError as exc:

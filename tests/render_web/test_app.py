@@ -351,3 +351,17 @@ def test_names_never_escape_the_storage(client, target):
     assert response.status_code in (200, 400)
     assert response.status_code == 400 or response.get_json() == []
     assert client.get("/metrics/find", query_string={"query": target}).get_json() in ([], None)
+
+
+def test_health(storage, tmp_path):
+    client = app_for(storage).test_client()
+    body = client.get("/health").get_json()
+    assert body["status"] == "ok" and body["storage"]["readable"]
+    assert body["cache_query"] is None
+    missing = app_for(tmp_path / "nowhere").test_client().get("/health")
+    assert missing.status_code == 503 and missing.get_json()["status"] == "degraded"
+    from tests.conftest import free_port
+    dead = app_for(storage, cache_query=("127.0.0.1", free_port())).test_client()
+    response = dead.get("/health")
+    assert response.status_code == 503
+    assert response.get_json()["cache_query"]["answering"] is False

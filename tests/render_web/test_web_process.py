@@ -102,6 +102,8 @@ def test_points_still_in_a_stores_cache_are_read(web_daemon, carbon_daemon, tmp_
     assert status == 200
     values = [v for v, _ in json.loads(body)[0]["datapoints"] if v is not None]
     assert values == [42.0]
+    status, _, body = fetch(web.url("/health"))
+    assert status == 200 and json.loads(body)["cache_query"]["answering"] is True
 
 
 def test_sigterm_stops_cleanly(web_daemon, storage):

@@ -41,11 +41,6 @@ def test_missing_config_file(tmp_path, capsys):
     assert "cannot read the configuration file" in capsys.readouterr().err
 
 
-def test_pending_command(capsys):
-    assert main(["run", "--data", "x"]) == 2
-    assert "not available yet" in capsys.readouterr().err
-
-
 def test_web_help_lists_every_option(capsys):
     with pytest.raises(SystemExit):
         main(["web", "--help"])
