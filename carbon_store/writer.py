@@ -16,6 +16,7 @@ import heapq
 import multiprocessing
 import os
 import signal
+import sys
 import threading
 import time
 from collections import deque
@@ -215,8 +216,21 @@ class Writer:
 
 
 def _ignore_interrupts() -> None:
-    """Ctrl-C reaches the whole process group; the daemon stops its creators itself."""
+    """Ctrl-C reaches the whole process group; the daemon stops its creators itself.
+    Should the daemon be killed outright, the creator goes with it (on Linux), rather
+    than linger holding the daemon's output pipes (which a supervisor waits on)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _die_with_parent()
+
+
+def _die_with_parent() -> None:
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+
+    pr_set_pdeathsig = 1
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
 
 
 def create_files(jobs: list[tuple], sparse: bool, fallocate: bool) -> list[str | None]:

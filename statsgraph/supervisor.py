@@ -15,7 +15,23 @@ from collections.abc import Mapping, Sequence
 from twisted.application.service import Service
 from twisted.internet.defer import Deferred, succeed
 from twisted.python.failure import Failure
-from twisted.runner.procmon import ProcessMonitor
+from twisted.runner.procmon import LoggingProtocol, ProcessMonitor
+
+
+class ChildProtocol(LoggingProtocol):
+    """Reports the child's exit as soon as the process is gone, not when its output
+    pipes close: a grandchild the child left behind may hold them open for good."""
+
+    reported = False
+
+    def processExited(self, reason: Failure) -> None:
+        self.reported = True
+        self.service._monitoredProcessExited(self.name, reason)
+
+    def processEnded(self, reason: Failure) -> None:
+        if not self.reported:
+            self.reported = True
+            self.service._monitoredProcessExited(self.name, reason)
 
 
 class Supervisor(ProcessMonitor):
@@ -32,6 +48,23 @@ class Supervisor(ProcessMonitor):
         super()._monitoredProcessExited(name, reason)
         for waiter in self._exits.pop(name, []):
             waiter.callback(None)
+
+    def startProcess(self, name: str) -> None:
+        """ProcessMonitor's, with `ChildProtocol`."""
+        if name in self.protocols:
+            return
+        process = self._processes[name]
+        protocol = ChildProtocol()
+        protocol.service = self
+        protocol.name = name
+        self.protocols[name] = protocol
+        self.timeStarted[name] = self._clock.seconds()
+        try:
+            self._reactor.spawnProcess(protocol, process.args[0], process.args,
+                                       uid=process.uid, gid=process.gid, env=process.env,
+                                       path=process.cwd)
+        except OSError:
+            self._monitoredProcessExited(name, Failure())
 
     def stop_and_wait(self, name: str) -> Deferred:
         """Signal `name` to stop; fires when it has exited (at once if not running)."""
