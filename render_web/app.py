@@ -24,6 +24,7 @@ from render_web.datastore import StoreSource, ThreadLocalCache
 from render_web.evaluator import Evaluator, LimitError, Limits
 from render_web.functions import default_registry
 from render_web.functions.registry import FunctionRegistry, InputError
+from render_web.graph import GraphRenderer
 from render_web.settings import WebSettings
 
 log = Logger(namespace="statsgraph.web")
@@ -40,6 +41,7 @@ class WebState:
     registry: FunctionRegistry
     evaluator: Evaluator
     clock: Callable[[], float]
+    graphs: GraphRenderer
 
 
 def state() -> WebState:
@@ -72,7 +74,8 @@ def create_app(settings: WebSettings, *, reader: MetricReader | None = None,
     source = StoreSource(reader)
     limits = Limits(settings.max_series, settings.max_points, settings.max_seconds)
     app.extensions[EXTENSION] = WebState(settings, reader, source, registry,
-                                         Evaluator(registry, source, limits), clock)
+                                         Evaluator(registry, source, limits), clock,
+                                         GraphRenderer())
     for module in (render, metrics, functions, tags, events, version, health):
         app.register_blueprint(module.blueprint, url_prefix=settings.url_prefix or None)
     app.register_error_handler(LimitError, _limit_error)

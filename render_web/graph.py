@@ -17,10 +17,8 @@ from __future__ import annotations
 
 import io
 import math
-import struct
 import threading
-import zlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
 from functools import lru_cache
@@ -58,90 +56,93 @@ _FONT_ALIASES = {"sans": "DejaVu Sans", "sans-serif": "DejaVu Sans", "serif": "D
 
 # -- entry point --------------------------------------------------------------------------
 
+class GraphRenderer:
+    """Draws graphs, and keeps what is worth keeping between images: each serving
+    thread's Agg renderer (matplotlib caches text metrics per renderer, so a fresh one
+    per image lays every label out twice) and the widths of texts already measured
+    (laying a text out costs about a millisecond, and axis labels repeat). One lives as
+    long as the app that owns it; `render_image` uses a fresh one."""
+
+    POOLED_MAX_PIXELS = 1_500_000            # 6 MB of RGBA; larger images get their own
+
+    def __init__(self, text_cache: int = 4096) -> None:
+        self._local = threading.local()
+        self.text_width = lru_cache(maxsize=text_cache)(self._measure)
+
+    def _measure(self, text: str, key: _FontKey) -> float:
+        """Width in pixels of `text` laid out by Agg (each thread measures with its own
+        renderer: matplotlib's fonts are per thread too)."""
+        renderer = getattr(self._local, "measuring", None)
+        if renderer is None:
+            renderer = self._local.measuring = RendererAgg(1, 1, DPI)
+        width, _, _ = renderer.get_text_width_height_descent(text, _properties(key),
+                                                             ismath=False)
+        return float(width)
+
+    def agg_renderer(self, width: float, height: float, dpi: float) -> RendererAgg:
+        """This thread's renderer of that size from the last image, or a new one."""
+        pooled = getattr(self._local, "agg", None)
+        if pooled is not None and pooled[0] == (width, height, dpi):
+            return pooled[1]
+        renderer = RendererAgg(width, height, dpi)
+        if width * height <= self.POOLED_MAX_PIXELS:
+            self._local.agg = ((width, height, dpi), renderer)
+        return renderer
+
+    def render(self, series_list: Sequence[TimeSeries], options: GraphOptions, fmt: str,
+               start: int, end: int, tz: tzinfo) -> bytes:
+        """The graph of `series_list` as `fmt` (png, svg or pdf) bytes, exactly
+        `options.width` x `options.height` pixels. As in graphite, the x axis spans the
+        series themselves, not the request window (`start`, `end`), which is accepted so
+        the call names the whole request but changes nothing drawn."""
+        if fmt not in FORMATS:
+            raise InputError(f"format: cannot draw an image as {fmt!r}")
+        figure = Figure(figsize=(options.width / DPI, options.height / DPI), dpi=DPI,
+                        facecolor=options.background)
+        canvas = _Canvas(figure, options, self.text_width)
+        drawable = [s for s in series_list if len(s) > 0]
+        if options.graph_type == "pie":
+            _draw_pie(canvas, pie_slices(drawable, options.pie_mode))
+        elif not drawable or max(s.end for s in drawable) == min(s.start for s in drawable):
+            canvas.no_data()
+        else:
+            _LineGraph(canvas, drawable, tz).draw()
+        return self._output(figure, fmt)
+
+    def _output(self, figure: Figure, fmt: str) -> bytes:
+        buffer = io.BytesIO()
+        if fmt == "png":
+            # zlib's fastest level: a graph's flat colours compress nearly as well, and
+            # the default level spends more time than drawing the graph.
+            _PooledCanvasAgg(figure, self).print_png(buffer,
+                                                     pil_kwargs={"compress_level": 1})
+        elif fmt == "pdf":
+            FigureCanvasPdf(figure).print_pdf(buffer, metadata={"CreationDate": None})
+        else:
+            FigureCanvasSVG(figure).print_svg(buffer, metadata={"Date": None})
+            # Sizes in pixels, as graphite answers, rather than points (same at 72 dpi).
+            text = buffer.getvalue().decode("utf-8").replace('pt"', 'px"', 2)
+            return text.encode("utf-8")
+        return buffer.getvalue()
+
+
 def render_image(series_list: Sequence[TimeSeries], options: GraphOptions, fmt: str,
                  start: int, end: int, tz: tzinfo) -> bytes:
-    """The graph of `series_list` as `fmt` (png, svg or pdf) bytes, exactly
-    `options.width` x `options.height` pixels. As in graphite, the x axis spans the
-    series themselves, not the request window (`start`, `end`), which is accepted so the
-    call names the whole request but changes nothing drawn."""
-    if fmt not in FORMATS:
-        raise InputError(f"format: cannot draw an image as {fmt!r}")
-    figure = Figure(figsize=(options.width / DPI, options.height / DPI), dpi=DPI,
-                    facecolor=options.background)
-    canvas = _Canvas(figure, options)
-    drawable = [s for s in series_list if len(s) > 0]
-    if options.graph_type == "pie":
-        _draw_pie(canvas, pie_slices(drawable, options.pie_mode))
-    elif not drawable or max(s.end for s in drawable) == min(s.start for s in drawable):
-        canvas.no_data()
-    else:
-        _LineGraph(canvas, drawable, tz).draw()
-    return _output(figure, fmt)
-
-
-def _output(figure: Figure, fmt: str) -> bytes:
-    buffer = io.BytesIO()
-    if fmt == "png":
-        canvas = _PooledCanvasAgg(figure)
-        canvas.draw()
-        return png_bytes(np.asarray(canvas.buffer_rgba()))
-    if fmt == "pdf":
-        FigureCanvasPdf(figure).print_pdf(buffer, metadata={"CreationDate": None})
-    else:
-        FigureCanvasSVG(figure).print_svg(buffer, metadata={"Date": None})
-        # Sizes in pixels, as graphite answers, rather than points (the same at 72 dpi).
-        text = buffer.getvalue().decode("utf-8").replace('pt"', 'px"', 2)
-        return text.encode("utf-8")
-    return buffer.getvalue()
-
-
-_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-_PIXELS_PER_METRE = round(DPI / 0.0254)
-_POOLED_RENDERERS = 2
-_POOLED_MAX_PIXELS = 1_500_000           # 6 MB of RGBA; larger images get their own
-_renderers = threading.local()
-
-
-def _png_chunk(kind: bytes, data: bytes) -> bytes:
-    return (struct.pack(">I", len(data)) + kind + data
-            + struct.pack(">I", zlib.crc32(kind + data)))
-
-
-def png_bytes(rgba: np.ndarray) -> bytes:
-    """A PNG of an (height, width, 4) uint8 image. Rows unfiltered and zlib's fastest
-    level: a graph's flat colours compress about as well as with PNG's adaptive filters,
-    whose per-row search costs more than drawing the graph."""
-    height, width, _ = rgba.shape
-    rows = np.empty((height, width * 4 + 1), dtype=np.uint8)
-    rows[:, 0] = 0                               # filter type "none" for every row
-    rows[:, 1:] = rgba.reshape(height, width * 4)
-    header = struct.pack(">IIBBBBB", width, height, 8, 6, 0, 0, 0)   # 8-bit RGBA
-    density = struct.pack(">IIB", _PIXELS_PER_METRE, _PIXELS_PER_METRE, 1)
-    return b"".join((_PNG_SIGNATURE, _png_chunk(b"IHDR", header),
-                     _png_chunk(b"pHYs", density),
-                     _png_chunk(b"IDAT", zlib.compress(rows.tobytes(), 1)),
-                     _png_chunk(b"IEND", b"")))
+    """`GraphRenderer.render` with nothing kept between images."""
+    return GraphRenderer().render(series_list, options, fmt, start, end, tz)
 
 
 class _PooledCanvasAgg(FigureCanvasAgg):
-    """An Agg canvas drawing with this thread's renderer of the same size from an
-    earlier image, if any. matplotlib caches text metrics per renderer, so a fresh
-    renderer per image lays every label out twice (to place it, then to draw it)."""
+    """An Agg canvas drawing with its `GraphRenderer`'s renderer for this thread."""
+
+    def __init__(self, figure: Figure, graphs: GraphRenderer) -> None:
+        super().__init__(figure)
+        self._graphs = graphs
 
     def get_renderer(self) -> RendererAgg:
         width, height = self.figure.bbox.size
-        key = (width, height, self.figure.dpi)
-        pool: dict[tuple[float, float, float], RendererAgg] = _renderers.__dict__.setdefault(
-            "pool", {})
-        renderer = pool.pop(key, None)
-        if renderer is None:
-            renderer = RendererAgg(width, height, self.figure.dpi)
-        if width * height <= _POOLED_MAX_PIXELS:
-            pool[key] = renderer             # most recent last
-            while len(pool) > _POOLED_RENDERERS:
-                del pool[next(iter(pool))]
-        self.renderer = renderer
-        return renderer
+        self.renderer = self._graphs.agg_renderer(width, height, self.figure.dpi)
+        return self.renderer
 
 
 # -- drawing surface: pixel coordinates, y downwards, like graphite's cairo context -------
@@ -157,26 +158,10 @@ def _font_family(name: str) -> str:
 
 # (family, size, bold, italic): what a text's measured width depends on at DPI.
 _FontKey = tuple[str, float, bool, bool]
-_measuring = threading.local()
-
-
 def _properties(key: _FontKey) -> FontProperties:
     family, size, bold, italic = key
     return FontProperties(family=family, size=size, weight="bold" if bold else "normal",
                           style="italic" if italic else "normal")
-
-
-@lru_cache(maxsize=4096)
-def _text_width(text: str, key: _FontKey) -> float:
-    """Width in pixels of `text` laid out by Agg. Cached across requests: laying text out
-    costs about a millisecond and axis labels repeat. Each thread measures with its own
-    renderer (matplotlib's fonts are per thread too)."""
-    renderer = getattr(_measuring, "renderer", None)
-    if renderer is None:
-        renderer = _measuring.renderer = RendererAgg(1, 1, DPI)
-    width, _, _ = renderer.get_text_width_height_descent(text, _properties(key),
-                                                         ismath=False)
-    return float(width)
 
 
 @dataclass
@@ -193,9 +178,11 @@ class _Canvas:
     (Figure-level artists rather than a full-size overlay axes: an axes costs
     milliseconds to build and draws nothing of its own here.)"""
 
-    def __init__(self, figure: Figure, options: GraphOptions) -> None:
+    def __init__(self, figure: Figure, options: GraphOptions,
+                 measure: Callable[[str, _FontKey], float] | None = None) -> None:
         self.figure = figure
         self.options = options
+        self._measure = measure or GraphRenderer().text_width
         self.width = float(options.width)
         self.height = float(options.height)
         self.pixels: Transform = (Affine2D().scale(1 / self.width, -1 / self.height)
@@ -219,7 +206,7 @@ class _Canvas:
     def text_width(self, text: str, size: float | None = None) -> float:
         if not text:
             return 0.0
-        return _text_width(text, self._font_key(size))
+        return self._measure(text, self._font_key(size))
 
     def line_height(self, size: float | None = None) -> float:
         return 1.2 * (size or self.font_size)
@@ -548,6 +535,9 @@ class _LineGraph:
         self.hide_axes = self.options.hide_axes or self.options.graph_only
         self.hide_grid = self.hide_axes or self.options.hide_grid
         self.styles = self._styles()
+        # The last _consolidated result and what it depends on: laying out the y labels
+        # asks again after the plot narrows, mostly for the same points per pixel.
+        self._last_consolidation: tuple[tuple, list[_Drawn]] | None = None
 
     # style ------------------------------------------------------------------------------
     def _styles(self) -> list[tuple[Color, float, float | None]]:
@@ -632,17 +622,24 @@ class _LineGraph:
         consolidation function (graphite's pixel consolidation)."""
         pixels = self.area.xmax - self.area.xmin - (self.options.line_width + 1)
         span = end - start
+        factors = [points_per_pixel(span, s.step, pixels, self.options.min_x_step)
+                   for s in self.series]
+        key = (start, end, tuple(factors))
+        if self._last_consolidation is not None and self._last_consolidation[0] == key:
+            return self._last_consolidation[1]
         drawn = []
-        for series, (color, width, dash) in zip(self.series, self.styles, strict=True):
-            series = series.consolidate(
-                points_per_pixel(span, series.step, pixels, self.options.min_x_step))
+        for series, factor, (color, width, dash) in zip(self.series, factors, self.styles,
+                                                        strict=True):
+            series = series.consolidate(factor)
             values = series.values.copy()
             if self.options.draw_null_as_zero:
                 values = np.nan_to_num(values, nan=0.0)
             drawn.append(_Drawn(series, values, color, width, dash,
                                 bool(series.options.get("secondYAxis")),
                                 dict(series.options)))
-        return self._stacked(drawn)
+        drawn = self._stacked(drawn)
+        self._last_consolidation = (key, drawn)
+        return drawn
 
     def _stacked(self, drawn: list[_Drawn]) -> list[_Drawn]:
         """Apply areaMode: stacked series first, then the others on top."""

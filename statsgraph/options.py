@@ -125,6 +125,9 @@ def describe(settings: Any) -> list[tuple[str, str]]:
 def format_value(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
+    if (isinstance(value, tuple) and len(value) == 2 and isinstance(value[0], str)
+            and isinstance(value[1], int)):
+        return format_destination(value)  # HOST:PORT
     if isinstance(value, tuple):
         return ", ".join(format_value(v) for v in value)
     if value is None:

@@ -68,9 +68,7 @@ def render() -> Response:
         return Response(to_raw(series_list), mimetype="text/plain")
     if fmt == "pickle":
         return Response(to_pickle(series_list), mimetype="application/pickle")
-    from render_web.graph import render_image
-
-    image = render_image(series_list, options, fmt, window.start, window.end, window.tz)
+    image = web.graphs.render(series_list, options, fmt, window.start, window.end, window.tz)
     if fmt == "svg" and params.get("jsonp"):
         from render_web.views.common import dumps
         return json_response(dumps(image.decode("utf-8")), params)

@@ -5,15 +5,19 @@ import itertools
 import math
 import struct
 import xml.etree.ElementTree as ET
+from concurrent.futures import ThreadPoolExecutor
 from zoneinfo import ZoneInfo
 
 import numpy as np
 import pytest
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 from matplotlib.image import imread
 
 from render_web.functions.registry import InputError
 from render_web.graph import (
+    GraphRenderer,
     YAxis,
     _bridge_gaps,
     _Canvas,
@@ -474,3 +478,145 @@ def test_x_ticks_across_a_dst_change_move_forward(start):
         assert positions == sorted(set(positions))
         assert len(positions) == len(labels) > 0
         assert start <= positions[0] and positions[-1] <= start + DAY
+
+
+# -- layout drawn without matplotlib's tick machinery ----------------------------------------
+
+def laid_out(series, **params) -> tuple[Figure, _LineGraph]:
+    """A line graph built on a figure (not yet drawn), for looking at its artists."""
+    options = parse_graph_options({k: str(v) for k, v in params.items()})
+    figure = Figure(figsize=(options.width / 72, options.height / 72), dpi=72)
+    graph = _LineGraph(_Canvas(figure, options), series, UTC)
+    graph.draw()
+    return figure, graph
+
+
+def text_boxes(figure: Figure) -> dict[str, list]:
+    """Window extents (pixels, y upwards) of the figure's texts by their string."""
+    renderer = FigureCanvasAgg(figure).get_renderer()
+    boxes: dict[str, list] = {}
+    for text in figure.texts:
+        boxes.setdefault(text.get_text(), []).append(text.get_window_extent(renderer))
+    return boxes
+
+
+def test_y_labels_sit_beside_the_plot_centred_on_their_values():
+    figure, _ = laid_out([flat("a", 5)], yMin=0, yMax=10, width=400, height=300)
+    plot = figure.axes[0].get_window_extent()
+    boxes = text_boxes(figure)
+    # 0..10 in steps of 2: six labels, each 3 px left of the plot, centred on its line
+    for value, label in [(0, "0"), (2, "2.0"), (10, "10.0")]:
+        (box,) = boxes[label]
+        assert box.x1 == pytest.approx(plot.x0 - 3, abs=0.5)
+        y = plot.y0 + plot.height * value / 10
+        assert abs((box.y0 + box.y1) / 2 - y) < 3
+    # yAxisSide=right: the labels move to 3 px right of the plot
+    figure, _ = laid_out([flat("a", 5)], yMin=0, yMax=10, width=400, height=300,
+                         yAxisSide="right")
+    plot = figure.axes[0].get_window_extent()
+    (box,) = text_boxes(figure)["10.0"]
+    assert box.x0 == pytest.approx(plot.x1 + 3, abs=0.5)
+
+
+def test_second_y_axis_labels_are_right_of_the_plot():
+    right = flat("r", 500).copy(options={"secondYAxis": True})
+    figure, _ = laid_out([flat("a", 5), right], yMinLeft=0, yMaxLeft=10, yMinRight=0,
+                         yMaxRight=1000, width=400, height=300)
+    plot = figure.axes[0].get_window_extent()
+    boxes = text_boxes(figure)
+    (left_top,) = boxes["10.0"]
+    assert left_top.x1 < plot.x0
+    # 0..1000 in steps of 200: "1000.0" (no k below a step of 1 k), 4 px right of the plot
+    (right_top,) = boxes["1000.0"]
+    assert right_top.x0 == pytest.approx(plot.x1 + 4, abs=0.5)
+
+
+def test_x_labels_sit_under_their_grid_lines():
+    figure, _ = laid_out([wave("a.b")], width=400, height=300)
+    axes = figure.axes[0]
+    plot = axes.get_window_extent()
+    boxes = text_boxes(figure)
+    (box,) = boxes["00:00"]
+    midnight = 1_700_006_400          # 2023-11-15 00:00 UTC, the first 4-hour mark
+    x = axes.transData.transform((midnight, 0))[0]
+    assert (box.x0 + box.x1) / 2 == pytest.approx(x, abs=0.5)
+    assert box.y1 == pytest.approx(plot.y0 - 3, abs=0.5)
+
+
+def test_grid_is_one_collection_per_kind_of_line():
+    figure, _ = laid_out([flat("a", 5)], yMin=0, yMax=10, minorY=1, width=400, height=300)
+    axes = figure.axes[0]
+    grids = [c for c in axes.collections if isinstance(c, LineCollection)]
+    by_width = {float(c.get_linewidth()[0]): c for c in grids}
+    assert sorted(by_width) == [0.25, 0.3, 0.33, 0.4]
+    # six major values 0..10; one minor line between each pair: five
+    assert len(by_width[0.4].get_segments()) == 6
+    assert len(by_width[0.3].get_segments()) == 5
+    # no line artists besides the series itself
+    assert len(axes.lines) == 1
+    # minor grid lines below the major ones
+    assert by_width[0.3].get_zorder() < by_width[0.4].get_zorder()
+
+
+def test_hidden_axes_have_no_labels_and_no_grid():
+    figure, _ = laid_out([flat("a", 5)], hideAxes="true", width=400, height=300)
+    assert [t.get_text() for t in figure.texts] == ["a"]        # the legend alone
+    assert not figure.axes[0].collections
+    figure, _ = laid_out([flat("a", 5)], hideGrid="true", yMin=0, yMax=10, width=400,
+                         height=300)
+    assert not figure.axes[0].collections
+    assert "0" in {t.get_text() for t in figure.texts}
+
+
+def test_text_width_is_measured_once_and_grows_with_size():
+    options = parse_graph_options({})
+    graphs = GraphRenderer()
+    canvas = _Canvas(Figure(figsize=(330 / 72, 250 / 72), dpi=72), options, graphs.text_width)
+    assert canvas.text_width("") == 0.0
+    small = canvas.text_width("servers.web1.cpu")
+    hits = graphs.text_width.cache_info().hits
+    assert canvas.text_width("servers.web1.cpu") == small
+    assert graphs.text_width.cache_info().hits == hits + 1
+    assert canvas.text_width("servers.web1.cpu", size=20) > small
+    assert canvas.font() is canvas.font()     # one FontProperties per size
+
+
+def shared(graphs: GraphRenderer, series, **params) -> bytes:
+    options = parse_graph_options({k: str(v) for k, v in params.items()})
+    return graphs.render(series, options, "png", START, START + DAY, UTC)
+
+
+def test_reused_renderer_leaves_nothing_of_the_previous_image():
+    # renders of one size share this thread's renderer: B after A must equal B after B
+    graphs = GraphRenderer()
+    a = shared(graphs, [flat("a", 5)], bgcolor="black")
+    b_after_a = shared(graphs, [wave("b")])
+    b_after_b = shared(graphs, [wave("b")])
+    assert a != b_after_a
+    assert b_after_a == b_after_b
+
+
+def test_threads_draw_the_same_image():
+    graphs = GraphRenderer()
+    expected = render([wave("a.b"), wave("c.d", 1.0)])
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        results = list(pool.map(
+            lambda _: shared(graphs, [wave("a.b"), wave("c.d", 1.0)]), range(8)))
+    assert all(result == expected for result in results)
+
+
+def test_consolidation_is_redone_only_when_points_per_pixel_change():
+    options = parse_graph_options({"hideLegend": "true", "hideAxes": "true"})
+    canvas = _Canvas(Figure(figsize=(330 / 72, 250 / 72), dpi=72), options)
+    graph = _LineGraph(canvas, [wave("a")], UTC)
+    start, end = graph._time_range()
+    first = graph._consolidated(start, end)
+    # the plot spans 20..320 px, less lineWidth + 1: 298 px for 1440 points, so
+    # ceil(1440 / 298) = 5 per pixel; one pixel less (297) still needs 5: reused
+    graph.area.xmax -= 1
+    assert graph._consolidated(start, end) is first
+    # 200 px: ceil(1440 / 200) = ceil(7.2) = 8 per pixel, consolidated again
+    graph.area.xmax = graph.area.xmin + 200 + 2
+    again = graph._consolidated(start, end)
+    assert again is not first
+    assert again[0].series.values_per_point == 8
