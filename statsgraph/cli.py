@@ -96,6 +96,18 @@ def run_web(args: argparse.Namespace) -> int:
     return serve(args, lambda reactor: service)
 
 
+def run_demo(args: argparse.Namespace) -> int:
+    from statsgraph.demo import DemoService
+    from statsgraph.options import OptionError, parse_host_port
+
+    try:
+        host, port = parse_host_port(args.statsd)
+    except OptionError as exc:
+        print(f"statsgraph demo: --statsd: {exc}", file=sys.stderr)
+        return 2
+    return serve(args, lambda reactor: DemoService(host, port, reactor))
+
+
 def run_all(args: argparse.Namespace) -> int:
     from pathlib import Path
 
@@ -161,6 +173,16 @@ def build_parser() -> argparse.ArgumentParser:
                      help="also send a small web application's metrics, to see graphs "
                           "at once")
     run.set_defaults(handler=run_all)
+
+    demo = commands.add_parser(
+        "demo", help="send a small web application's metrics to a statsd (what "
+        "`run --demo` starts)",
+        description="Send requests by endpoint and status, response times, a queue gauge "
+                    "and unique users to a statsd, twice a second, until stopped.")
+    _common(demo)
+    demo.add_argument("--statsd", default="127.0.0.1:8125", metavar="HOST:PORT",
+                      help="where to send (default: 127.0.0.1:8125)")
+    demo.set_defaults(handler=run_demo)
 
     from render_web.settings import WebSettings
     web = commands.add_parser(

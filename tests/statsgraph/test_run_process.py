@@ -130,3 +130,11 @@ def test_the_first_run_creates_the_data_directory(run, tmp_path):
     assert "web      http://127.0.0.1:" in pipeline.output()
     pipeline.signal(signal.SIGINT)
     assert pipeline.proc.wait(60) == 0
+
+
+def test_demo_traffic_shows_up(run):
+    pipeline = run("--demo")
+    wait_for(lambda: json.loads(pipeline.get("/metrics/find?query=stats_counts.web.requests.*")),
+             timeout=30, what="the demo's request counts in the tree")
+    assert pipeline.values("stats.timers.web.response_time.home.mean")
+    assert pipeline.stop() == 0
