@@ -11,11 +11,11 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from carbon_store.patterns import PathPattern, expand_braces, is_pattern, node_regex
+from carbon_store.patterns import PathPattern, is_pattern, node_regex
 
 # A folder whose mtime is this recent may still change within the same timestamp tick
 # (Linux stamps files from a coarse clock): its listing is not trusted, so the next
@@ -67,6 +67,14 @@ def _scan(path: str, old: Folder | None, top: bool) -> Folder | None:
     return Folder(mtime, folders, frozenset(leaves))
 
 
+def _selector(node: str) -> Callable[[Collection[str]], list[str]]:
+    """The names of a folder's entries that one pattern node matches."""
+    if is_pattern(node):
+        match = node_regex(node).match
+        return lambda names: [name for name in names if match(name)]
+    return lambda names: [node] if node in names else []
+
+
 class MetricIndex:
     """The tree under `root`. With `max_age`, a lookup first refreshes a tree older than
     that many seconds; without it, the owner calls `refresh()` (a service does so on a
@@ -98,31 +106,21 @@ class MetricIndex:
         """(path, is_leaf) of every branch and leaf matching the pattern, sorted. A name
         that is both a folder and a file appears once, as a leaf."""
         nodes = PathPattern(pattern).nodes
+        level: list[tuple[str, Folder]] = [("", self.tree)]
+        for node in nodes[:-1]:               # down the tree, one level at a time
+            select = _selector(node)
+            level = [(prefix + name + ".", folder.folders[name])
+                     for prefix, folder in level for name in select(folder.folders)]
+            if not level:
+                return []
+        select = _selector(nodes[-1])
         found: dict[str, bool] = {}
-        for path, leaf in self._match(self.tree, nodes, 0, ""):
-            found[path] = found.get(path, False) or leaf
+        for prefix, folder in level:
+            for name in select(folder.folders):
+                found[prefix + name] = False
+            for name in select(folder.leaves):
+                found[prefix + name] = True
         return sorted(found.items())
-
-    def _match(self, folder: Folder, nodes: list[str], depth: int, prefix: str
-               ) -> Iterator[tuple[str, bool]]:
-        node = nodes[depth]
-        last = depth == len(nodes) - 1
-        if is_pattern(node):
-            regex = node_regex(node)
-            folder_names = [n for n in folder.folders if regex.match(n)]
-            leaf_names = [n for n in folder.leaves if regex.match(n)] if last else []
-        else:
-            names = expand_braces(node)
-            folder_names = [n for n in names if n in folder.folders]
-            leaf_names = [n for n in names if n in folder.leaves] if last else []
-        for name in folder_names:
-            if last:
-                yield prefix + name, False
-            else:
-                yield from self._match(folder.folders[name], nodes, depth + 1,
-                                       prefix + name + ".")
-        for name in leaf_names:
-            yield prefix + name, True
 
     def leaves(self) -> list[str]:
         """Every metric with a file, sorted (graphite's /metrics/index.json)."""

@@ -40,16 +40,14 @@ def tree_json(nodes: list[Node], base: str, wildcards: bool) -> list[dict]:
         out.append({"text": "*", "id": base + "*", **kind})
     seen: set[str] = set()
     branches, leaves = [], []
-    for node in sorted(nodes, key=node_name):
-        name = node_name(node)
+    for name, node in sorted(((node_name(n), n) for n in nodes), key=lambda pair: pair[0]):
         if name in seen:
             continue
         seen.add(name)
-        entry = {"text": name, "id": base + name}
         if node.is_leaf:
-            leaves.append({**entry, **LEAF})
+            leaves.append({"text": name, "id": base + name, **LEAF})
         else:
-            branches.append({**entry, **BRANCH})
+            branches.append({"text": name, "id": base + name, **BRANCH})
     return out + branches + leaves
 
 
@@ -76,13 +74,13 @@ def find() -> Response:
             query = ".".join(f"{{{part}}}" if "," in part and "{" not in part else part
                              for part in query.split("."))
     nodes = find_nodes(query, leaves_only)
-    nodes.sort(key=node_name)
 
     if fmt == "treejson":
         body = dumps(tree_json(nodes, base, wildcards))
     elif fmt == "completer":
         metrics = [{"path": n.path + ("" if n.is_leaf else "."), "name": node_name(n),
-                    "is_leaf": "1" if n.is_leaf else "0"} for n in nodes]
+                    "is_leaf": "1" if n.is_leaf else "0"}
+                   for n in sorted(nodes, key=node_name)]
         if wildcards and len(metrics) > 1:
             metrics.append({"name": "*"})
         body = dumps({"metrics": metrics})
@@ -101,7 +99,8 @@ def find() -> Response:
                       for n in sorted(nodes, key=lambda n: n.path)])
     else:
         payload = pickle.dumps([{"metric_path": n.path, "isLeaf": n.is_leaf,
-                                 "intervals": []} for n in nodes], protocol=2)
+                                 "intervals": []} for n in sorted(nodes, key=node_name)],
+                               protocol=2)
         return no_cache(Response(payload, mimetype="application/pickle"))
     return no_cache(json_response(body, params))
 
