@@ -136,5 +136,6 @@ def test_demo_traffic_shows_up(run):
     pipeline = run("--demo")
     wait_for(lambda: json.loads(pipeline.get("/metrics/find?query=stats_counts.web.requests.*")),
              timeout=30, what="the demo's request counts in the tree")
-    assert pipeline.values("stats.timers.web.response_time.home.mean")
+    wait_for(lambda: pipeline.values("stats.timers.web.response_time.home.mean"),
+             timeout=30, what="the demo's response times")
     assert pipeline.stop() == 0
