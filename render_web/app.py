@@ -9,9 +9,12 @@ the body is JSON without a traceback (the traceback goes to the log).
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from types import ModuleType
 
 from flask import Flask, current_app, jsonify
 from twisted.logger import Logger
@@ -25,6 +28,7 @@ from render_web.evaluator import Evaluator, LimitError, Limits
 from render_web.functions import default_registry
 from render_web.functions.registry import FunctionRegistry, InputError
 from render_web.graph import GraphRenderer
+from render_web.graphstore import GraphStore, NameTakenError, NotFoundError
 from render_web.settings import WebSettings
 
 log = Logger(namespace="statsgraph.web")
@@ -42,6 +46,7 @@ class WebState:
     evaluator: Evaluator
     clock: Callable[[], float]
     graphs: GraphRenderer
+    store: GraphStore
 
 
 def state() -> WebState:
@@ -65,9 +70,20 @@ def make_reader(settings: WebSettings, index: MetricIndex | None = None) -> Metr
 def create_app(settings: WebSettings, *, reader: MetricReader | None = None,
                registry: FunctionRegistry | None = None,
                clock: Callable[[], float] = time.time) -> Flask:
-    from render_web.views import events, functions, health, metrics, render, tags, version
+    from render_web.views import (
+        api,
+        events,
+        functions,
+        health,
+        images,
+        metrics,
+        render,
+        tags,
+        version,
+    )
 
-    app = Flask(__name__)
+    # Static files live under the prefix too, like every other path of the app.
+    app = Flask(__name__, static_url_path=f"{settings.url_prefix}/static")
     app.json.sort_keys = False
     reader = reader if reader is not None else make_reader(settings)
     registry = registry if registry is not None else default_registry()
@@ -75,14 +91,30 @@ def create_app(settings: WebSettings, *, reader: MetricReader | None = None,
     limits = Limits(settings.max_series, settings.max_points, settings.max_seconds)
     app.extensions[EXTENSION] = WebState(settings, reader, source, registry,
                                          Evaluator(registry, source, limits), clock,
-                                         GraphRenderer())
-    for module in (render, metrics, functions, tags, events, version, health):
+                                         GraphRenderer(),
+                                         GraphStore(settings.db_path, clock=clock))
+    modules = [render, metrics, functions, tags, events, version, health, api, images]
+    modules.extend(_optional_views("pages"))
+    for module in modules:
         app.register_blueprint(module.blueprint, url_prefix=settings.url_prefix or None)
     app.register_error_handler(LimitError, _limit_error)
     app.register_error_handler(InputError, _input_error)
+    app.register_error_handler(NotFoundError, _not_found)
+    app.register_error_handler(NameTakenError, _name_taken)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _bug)
     return app
+
+
+def _optional_views(*names: str) -> list[ModuleType]:
+    """The view modules among `names` that exist. Only absence is tolerated: a module
+    that exists but fails to import raises as any other would."""
+    found = []
+    for name in names:
+        qualified = f"render_web.views.{name}"
+        if importlib.util.find_spec(qualified) is not None:
+            found.append(importlib.import_module(qualified))
+    return found
 
 
 def error_response(message: str, status: int):
@@ -93,6 +125,14 @@ def error_response(message: str, status: int):
 
 def _input_error(exc: InputError):
     return error_response(str(exc), 400)
+
+
+def _not_found(exc: NotFoundError):
+    return error_response(str(exc), 404)
+
+
+def _name_taken(exc: NameTakenError):
+    return error_response(str(exc), 409)
 
 
 def _limit_error(exc: LimitError):

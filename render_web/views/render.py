@@ -2,19 +2,34 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+
 from flask import Blueprint, Response, request
+from werkzeug.datastructures import MultiDict
 
 from render_web.app import state
+from render_web.attime import Window
 from render_web.evaluator import LimitError
 from render_web.formats import apply_max_data_points, to_csv, to_json, to_pickle, to_raw
 from render_web.functions.registry import Context, InputError
+from render_web.graphoptions import GraphOptions, parse_graph_options
 from render_web.params import RequestParams
+from render_web.series import TimeSeries
+from render_web.settings import WebSettings
 from render_web.views.common import json_response, request_window
 
 blueprint = Blueprint("render", __name__)
 
 FORMATS = ("png", "svg", "pdf", "json", "csv", "raw", "pickle")
 IMAGE_TYPES = {"png": "image/png", "svg": "image/svg+xml", "pdf": "application/pdf"}
+
+
+class ValuesParams(RequestParams):
+    """Render parameters from elsewhere than the request (a saved graph and its
+    overrides), read through the same accessors so they mean the same."""
+
+    def __init__(self, values: Mapping[str, str] | MultiDict[str, str]) -> None:
+        self.values = MultiDict(values)
 
 
 def request_format(params: RequestParams) -> str:
@@ -38,23 +53,9 @@ def targets_of(params: RequestParams) -> list[str]:
 @blueprint.route("/render", methods=["GET", "POST"])
 @blueprint.route("/render/", methods=["GET", "POST"])
 def render() -> Response:
-    web = state()
     params = RequestParams(request)
     fmt = request_format(params)
-    window = request_window(params, web.settings.tz, web.clock())
-    xff = params.number("xFilesFactor", 0.0)
-    if not 0.0 <= xff <= 1.0:
-        raise InputError("parameter 'xFilesFactor' must be between 0 and 1")
-    options = None
-    if fmt in IMAGE_TYPES:
-        options = _graph_options(params, web.settings)
-    context = Context(window.start, window.end, window.now, window.tz, xff)
-    templates = {key[len("template["):-1]: value for key, value in params.single().items()
-                 if key.startswith("template[") and key.endswith("]")}
-    series_list = web.evaluator.evaluate_targets(targets_of(params), context, templates)
-    if xff:
-        for series in series_list:
-            series.x_files_factor = xff
+    series_list, window, options = evaluate_request(params, targets_of(params), fmt)
 
     if fmt == "json":
         max_points = params.integer("maxDataPoints", None, low=1)
@@ -68,16 +69,54 @@ def render() -> Response:
         return Response(to_raw(series_list), mimetype="text/plain")
     if fmt == "pickle":
         return Response(to_pickle(series_list), mimetype="application/pickle")
-    image = web.graphs.render(series_list, options, fmt, window.start, window.end, window.tz)
+    image = state().graphs.render(series_list, options, fmt, window.start, window.end,
+                                  window.tz)
     if fmt == "svg" and params.get("jsonp"):
         from render_web.views.common import dumps
         return json_response(dumps(image.decode("utf-8")), params)
     return Response(image, mimetype=IMAGE_TYPES[fmt])
 
 
-def _graph_options(params: RequestParams, settings):
-    from render_web.graphoptions import parse_graph_options
+def read_request(params: RequestParams, fmt: str
+                 ) -> tuple[Window, float, GraphOptions | None]:
+    """The window, xFilesFactor and (for an image) options of `params`, every one
+    checked: what a request must get right before anything is fetched."""
+    web = state()
+    window = request_window(params, web.settings.tz, web.clock())
+    xff = params.number("xFilesFactor", 0.0)
+    if not 0.0 <= xff <= 1.0:
+        raise InputError("parameter 'xFilesFactor' must be between 0 and 1")
+    options = graph_options(params, web.settings) if fmt in IMAGE_TYPES else None
+    return window, xff, options
 
+
+def evaluate_request(params: RequestParams, targets: Sequence[str], fmt: str
+                     ) -> tuple[list[TimeSeries], Window, GraphOptions | None]:
+    """The series of `targets` over the window `params` names, with `read_request`'s
+    window and options."""
+    window, xff, options = read_request(params, fmt)
+    context = Context(window.start, window.end, window.now, window.tz, xff)
+    templates = {key[len("template["):-1]: value for key, value in params.single().items()
+                 if key.startswith("template[") and key.endswith("]")}
+    series_list = state().evaluator.evaluate_targets(list(targets), context, templates)
+    if xff:
+        for series in series_list:
+            series.x_files_factor = xff
+    return series_list, window, options
+
+
+def render_graph(params: RequestParams, targets: Sequence[str], fmt: str = "png") -> bytes:
+    """`targets` drawn as /render would draw them with `params`: the saved-graph image
+    shares this so both answer the same picture."""
+    if fmt not in IMAGE_TYPES:
+        raise InputError(f"format: cannot draw an image as {fmt!r}")
+    series_list, window, options = evaluate_request(params, targets, fmt)
+    return state().graphs.render(series_list, options, fmt, window.start, window.end,
+                                 window.tz)
+
+
+def graph_options(params: RequestParams, settings: WebSettings) -> GraphOptions:
+    """The image options of `params`, refused past the configured largest image."""
     options = parse_graph_options(params.single())
     if options.width > settings.max_width or options.height > settings.max_height:
         raise LimitError(f"an image may be at most {settings.max_width}x"
