@@ -111,7 +111,7 @@ def run_demo(args: argparse.Namespace) -> int:
 def run_all(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from statsgraph.run import makeService, plan
+    from statsgraph.run import makeService, plan, prepare
 
     try:
         pipeline = plan(Path(args.data), Path(args.config) if args.config else None,
@@ -125,6 +125,7 @@ def run_all(args: argparse.Namespace) -> int:
         print("statsgraph run: refusing to start a pipeline that would lose data "
               f"(edit {pipeline.config})", file=sys.stderr)
         return 2
+    prepare(pipeline)
     for line in pipeline.addresses():
         print(line, flush=True)
 

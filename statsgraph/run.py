@@ -104,6 +104,14 @@ def plan(data: Path, config: Path | None = None, *, demo: bool = False,
     return Plan(directory, config, statsd, carbon, web, commands, kill_times, findings)
 
 
+def prepare(plan: Plan) -> None:
+    """What the first run leaves behind besides files: the self-watching dashboard."""
+    from render_web.graphstore import GraphStore
+    from statsgraph.selfwatch import ensure_dashboard
+
+    ensure_dashboard(GraphStore(plan.web.db_path), plan.statsd, plan.carbon)
+
+
 def makeService(plan: Plan, reactor: object | None = None, env: dict[str, str] | None = None
                 ) -> Supervisor:
     if reactor is None:

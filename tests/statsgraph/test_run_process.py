@@ -128,6 +128,8 @@ def test_the_first_run_creates_the_data_directory(run, tmp_path):
     assert (pipeline.data / "whisper").is_dir()
     assert (pipeline.data / "conf" / "storage-aggregation.conf").exists()
     assert "web      http://127.0.0.1:" in pipeline.output()
+    dashboard = json.loads(pipeline.get("/api/dashboards/statsgraph"))
+    assert "stats.statsd.packets_received" in dashboard["panels"][0]["targets"]
     pipeline.signal(signal.SIGINT)
     assert pipeline.proc.wait(60) == 0
 
