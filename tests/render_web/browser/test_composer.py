@@ -287,6 +287,7 @@ def test_composer_scenario(web_daemon, storage, browser, tmp_path):
     page.goto(base + "/dashboards/ops")
     page.locator("#panels .panel.missing").wait_for()
     assert "web cpu" in page.locator("#panels .panel.missing").text_content()
+    wait_graph(page, '#panels .panel[data-index="0"] .graph-box')
     shots.take(page, "10-dashboard-missing")
 
     assert dialogs == []
@@ -433,6 +434,7 @@ def test_rename_overwrite_custom_range_and_adhoc_panels(web_daemon, storage, bro
     assert board["panels"] == [{"title": "Memory", "targets": ["servers.web1.mem"],
                                 "params": {}}]
     assert board["from"] == "-2h"
+    wait_graph(page, '#panels .panel[data-index="0"] .graph-box')
     shots.take(page, "01-adhoc-dashboard")
 
     # The list page: rename and delete dashboards.
