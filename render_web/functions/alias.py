@@ -221,3 +221,27 @@ def legend_value(ctx: Context, seriesList: SeriesList, *valuesTypes: str) -> Ser
             name = f"{name:<20}{value_type:<5}{formatted!s:<10}"
         out.append(renamed(s, name))
     return out
+
+
+def _recased(name: str, positions: Sequence[int], change: Any) -> str:
+    if not positions:
+        return change(name)
+    letters = list(name)
+    for position in positions:
+        if -len(letters) <= position < len(letters):
+            letters[position] = change(letters[position])
+    return "".join(letters)
+
+
+@series_function("upper", GROUP, [SERIES_LIST, Param("pos", ParamType.INTEGER, multiple=True)])
+def upper(ctx: Context, seriesList: SeriesList, *pos: int) -> SeriesList:
+    """Upper-cases the name, or only the characters at the given positions (negative
+    from the end; positions past the end are ignored)."""
+    return [s.copy(name=_recased(s.name, pos, str.upper)) for s in seriesList]
+
+
+@series_function("lower", GROUP, [SERIES_LIST, Param("pos", ParamType.INTEGER, multiple=True)])
+def lower(ctx: Context, seriesList: SeriesList, *pos: int) -> SeriesList:
+    """Lower-cases the name, or only the characters at the given positions (negative
+    from the end; positions past the end are ignored)."""
+    return [s.copy(name=_recased(s.name, pos, str.lower)) for s in seriesList]

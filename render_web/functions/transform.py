@@ -10,12 +10,12 @@ the fetched one (timeShift).
 from __future__ import annotations
 
 import math
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
 
-from render_web.attime import parse_offset
+from render_web.attime import localize, parse_attime, parse_offset, to_epoch
 from render_web.functions.aggfuncs import AGG_FUNCS, get_reducer
 from render_web.functions.common import format_number
 from render_web.functions.registry import Context, InputError, Param, ParamType, series_function
@@ -448,3 +448,407 @@ def time_shift(ctx: Context, seriesList: SeriesList, timeShift: str, resetEnd: b
                            start=reference.start, path_expression=s.path_expression,
                            tags={"timeShift": shift}))
     return out
+
+
+# --- more point-wise arithmetic (issue 8) ----------------------------------------------
+
+
+def _finite_or_null(values: np.ndarray) -> np.ndarray:
+    """graphite's math raises on overflow, poles and complex results and answers None
+    (or fails); numpy gives inf or NaN, all of which become null here."""
+    return np.where(np.isfinite(values), values, np.nan)
+
+
+def _math(values: np.ndarray, func: Any) -> np.ndarray:
+    with np.errstate(all="ignore"):
+        return _finite_or_null(func(values))
+
+
+@series_function("add", GROUP, [SERIES_LIST, Param("constant", ParamType.FLOAT, required=True)])
+def add(ctx: Context, seriesList: SeriesList, constant: float) -> SeriesList:
+    """Adds a constant to every value; graphite names it with the constant truncated to
+    an integer (`add(x,2)` for 2.5), which is kept for compatibility."""
+    return [derived(s, f"add({s.name},{int(constant)})", s.values + constant,
+                    tags={"add": constant}) for s in seriesList]
+
+
+@series_function("exp", GROUP, [SERIES_LIST])
+def exp(ctx: Context, seriesList: SeriesList) -> SeriesList:
+    """e to the power of every value. An overflow is null (graphite-web fails the whole
+    request with a 500 there)."""
+    return [derived(s, f"exp({s.name})", _math(s.values, np.exp), tags={"exp": "e"})
+            for s in seriesList]
+
+
+@series_function("pow", GROUP, [SERIES_LIST, Param("factor", ParamType.FLOAT, required=True)])
+def pow_(ctx: Context, seriesList: SeriesList, factor: float) -> SeriesList:
+    """Every value raised to `factor`; undefined or overflowing results are null."""
+    return [derived(s, f"pow({s.name},{format_number(float(factor))})",
+                    _math(s.values, lambda v: np.power(v, float(factor))),
+                    tags={"pow": factor}) for s in seriesList]
+
+
+@series_function("squareRoot", GROUP, [SERIES_LIST])
+def square_root(ctx: Context, seriesList: SeriesList) -> SeriesList:
+    """The square root of every value; negative values give null."""
+    return [derived(s, f"squareRoot({s.name})", _math(s.values, lambda v: np.power(v, 0.5)),
+                    tags={"squareRoot": 1}) for s in seriesList]
+
+
+@series_function("invert", GROUP, [SERIES_LIST])
+def invert(ctx: Context, seriesList: SeriesList) -> SeriesList:
+    """1/x for every value; zero gives null."""
+    return [derived(s, f"invert({s.name})", _math(s.values, lambda v: np.power(v, -1.0)),
+                    tags={"invert": 1}) for s in seriesList]
+
+
+@series_function("sigmoid", GROUP, [SERIES_LIST])
+def sigmoid(ctx: Context, seriesList: SeriesList) -> SeriesList:
+    """1 / (1 + e^-x) of every value, squashing it into (0, 1). Very negative values give
+    0 (graphite-web fails with a 500 on the overflow)."""
+    with np.errstate(all="ignore"):
+        return [derived(s, f"sigmoid({s.name})", 1 / (1 + np.exp(-s.values)),
+                        tags={"sigmoid": "sigmoid"}) for s in seriesList]
+
+
+@series_function("logit", GROUP, [SERIES_LIST])
+def logit(ctx: Context, seriesList: SeriesList) -> SeriesList:
+    """log(x / (1 - x)), the inverse of sigmoid; values outside (0, 1) give null."""
+    out = []
+    for s in seriesList:
+        inside = (s.values > 0) & (s.values < 1)
+        with np.errstate(all="ignore"):
+            values = np.where(inside, np.log(s.values / (1 - s.values)), np.nan)
+        out.append(derived(s, f"logit({s.name})", values, tags={"logit": "logit"}))
+    return out
+
+
+@series_function("log", GROUP, [SERIES_LIST, Param("base", ParamType.INTEGER, default=10)])
+def logarithm(ctx: Context, seriesList: SeriesList, base: int = 10) -> SeriesList:
+    """The logarithm of every value in `base`; zero and negative values give null. A base
+    of 1 or less is refused (graphite-web answers a 500)."""
+    if base is None or base <= 0 or base == 1:
+        raise InputError(f"log: base must be positive and not 1, got {base!r}")
+    out = []
+    for s in seriesList:
+        with np.errstate(all="ignore"):
+            values = np.where(s.values > 0, np.log(s.values) / math.log(base), np.nan)
+        out.append(derived(s, f"log({s.name}, {base})", values, tags={"log": base}))
+    return out
+
+
+@series_function("round", GROUP, [SERIES_LIST, Param("precision", ParamType.INTEGER, default=0)])
+def round_(ctx: Context, seriesList: SeriesList, precision: int | None = None) -> SeriesList:
+    """Every value rounded to `precision` decimals (half to even, negative precision
+    rounds to tens, hundreds...). The name shows the precision only when given."""
+    digits = int(precision or 0)
+    out = []
+    for s in seriesList:
+        name = f"round({s.name})" if precision is None else f"round({s.name},{int(precision)})"
+        # Python's round, as graphite's: it rounds the exact binary value (1.85 is a hair
+        # above, so 1.9), where numpy rounds the scaled product (18.5, so 1.8).
+        values = np.array([round(v, digits) for v in s.values.tolist()], dtype=np.float64)
+        out.append(derived(s, name, values, tags={"round": digits}))
+    return out
+
+
+@series_function("offsetToZero", GROUP, [SERIES_LIST])
+def offset_to_zero(ctx: Context, seriesList: SeriesList) -> SeriesList:
+    """Subtracts each series' minimum, so series at different levels compare by shape."""
+    out = []
+    for s in seriesList:
+        present = s.values[~np.isnan(s.values)]
+        minimum = float(present.min()) if len(present) else None
+        values = s.values - minimum if minimum is not None else s.values.copy()
+        out.append(derived(s, f"offsetToZero({s.name})", values,
+                           tags={"offsetToZero": minimum}))
+    return out
+
+
+@series_function("minMax", GROUP, [SERIES_LIST])
+def min_max(ctx: Context, seriesList: SeriesList) -> SeriesList:
+    """Scales each series to [0, 1] between its own minimum and maximum (all 0 when the
+    series is flat)."""
+    out = []
+    for s in seriesList:
+        present = s.values[~np.isnan(s.values)]
+        low = float(present.min()) if len(present) else 0.0
+        high = float(present.max()) if len(present) else 0.0
+        if high == low:
+            values = np.where(np.isnan(s.values), np.nan, 0.0)
+        else:
+            values = (s.values - low) / (high - low)
+        name = f"minMax({s.name})"
+        out.append(s.copy(name=name, path_expression=name, values=values))
+    return out
+
+
+@series_function("isNonNull", GROUP, [SERIES_LIST])
+def is_non_null(ctx: Context, seriesList: SeriesList) -> SeriesList:
+    """1 where a series has a value, 0 where it is null (sum them to count live series)."""
+    return [derived(s, f"isNonNull({s.name})", (~np.isnan(s.values)).astype(np.float64),
+                    tags={"isNonNull": 1}) for s in seriesList]
+
+
+# --- shifting, gaps and running totals --------------------------------------------------
+
+
+@series_function("delay", GROUP, [SERIES_LIST, Param("steps", ParamType.INTEGER, required=True)])
+def delay(ctx: Context, seriesList: SeriesList, steps: int) -> SeriesList:
+    """Moves every value `steps` points later (earlier when negative), padding with
+    nulls; the timestamps stay. `delay(x,0)` is the series itself (graphite-web 1.1.10
+    returns an empty series there, a slicing slip)."""
+    steps = int(steps)
+    out = []
+    for s in seriesList:
+        values = np.full(len(s), np.nan)
+        shift = min(abs(steps), len(s))
+        if steps >= 0:
+            values[shift:] = s.values[:len(s) - shift]
+        else:
+            values[:len(s) - shift] = s.values[shift:]
+        out.append(derived(s, f"delay({s.name},{steps})", values, tags={"delay": steps}))
+    return out
+
+
+def interpolate_gaps(values: np.ndarray, limit: float) -> np.ndarray:
+    """Runs of at most `limit` nulls with a value on both sides become the straight line
+    between those values; leading and trailing runs stay null."""
+    out = values.copy()
+    missing = np.isnan(out)
+    if not missing.any():
+        return out
+    edges = np.diff(np.concatenate(([0], missing.astype(np.int8), [0])))
+    starts = np.flatnonzero(edges == 1)
+    ends = np.flatnonzero(edges == -1)          # index of the value after each run
+    lengths = ends - starts
+    fill = (starts > 0) & (ends < len(out)) & (lengths <= limit)
+    starts, ends, lengths = starts[fill], ends[fill], lengths[fill]
+    if not len(starts):
+        return out
+    index = np.concatenate([np.arange(a, b) for a, b in zip(starts, ends, strict=True)])
+    before = np.repeat(starts - 1, lengths)
+    after = np.repeat(ends, lengths)
+    prev, nxt = out[before], out[after]
+    # The same operations, in the same order, as graphite-web's loop.
+    out[index] = prev + (index - before) * (nxt - prev) / np.repeat(lengths + 1, lengths)
+    return out
+
+
+@series_function("interpolate", GROUP,
+                 [SERIES_LIST, Param("limit", ParamType.INT_OR_INF, default=math.inf)])
+def interpolate(ctx: Context, seriesList: SeriesList, limit: float = math.inf) -> SeriesList:
+    """Bridges gaps of at most `limit` nulls with a straight line between the values
+    around them (keepLastValue draws a step instead)."""
+    limit = math.inf if limit is None else limit
+    out = []
+    for s in seriesList:
+        name = f"interpolate({s.name})"
+        out.append(s.copy(name=name, path_expression=name,
+                          values=interpolate_gaps(s.values, limit)))
+    return out
+
+
+@series_function("integralByInterval", GROUP, [
+    SERIES_LIST, Param("intervalUnit", ParamType.STRING, required=True)])
+def integral_by_interval(ctx: Context, seriesList: SeriesList, intervalUnit: str
+                         ) -> SeriesList:
+    """A running total that restarts at 0 every `intervalUnit`, counted from the request
+    start (totals per hour, per day...). Nulls repeat the running total."""
+    interval = abs(parse_offset(intervalUnit)) if isinstance(intervalUnit, str) else 0
+    if interval <= 0:
+        raise InputError(f"integralByInterval: invalid interval {intervalUnit!r}")
+    out = []
+    for s in seriesList:
+        offsets = s.timestamps() - ctx.start
+        resets = offsets // interval != (offsets - s.step) // interval
+        resets[:1] = True
+        values = np.where(np.isnan(s.values), 0.0, s.values)
+        bounds = np.flatnonzero(resets)
+        totals = np.concatenate([np.cumsum(part) for part in np.split(values, bounds[1:])]) \
+            if len(values) else values
+        out.append(derived(s, f"integralByInterval({s.name},'{intervalUnit}')", totals,
+                           tags={"integralByInterval": intervalUnit}))
+    return out
+
+
+def compress_periodic_gaps(series: TimeSeries, name: str) -> TimeSeries:
+    """graphite-web's guess of a periodic step: the distance between the first two
+    values (a zero counts as missing, and a value at index 0 is skipped over), accepted
+    when the value one guess further on is there and has nulls on both sides."""
+    present = np.flatnonzero(np.nan_to_num(series.values, nan=0.0) != 0)
+    first = second = 0
+    if len(present):
+        rest = present[present > 0] if present[0] == 0 else present
+        if len(rest) >= 2:
+            first, second = int(rest[0]), int(rest[1])
+    guess = second - first
+    third = second + guess
+    values = series.values
+    interval = 0
+    if guess > 1 and third <= len(values) - 2 and values[third] and not np.isnan(values[third]) \
+            and np.isnan(values[third - 1]) and np.isnan(values[third + 1]):
+        interval = guess * series.step
+    if not interval:
+        return series.copy(name=name, path_expression=name)
+    new_start = series.start + first * series.step
+    new_values = summarize_values(series, "last", interval, new_start, series.end)
+    return series.copy(name=name, path_expression=name, start=new_start, step=interval,
+                       values=new_values)
+
+
+@series_function("compressPeriodicGaps", GROUP, [SERIES_LIST])
+def compress_periodic_gaps_function(ctx: Context, seriesList: SeriesList) -> SeriesList:
+    """Re-steps a series that only has a value every N points (a metric written less
+    often than its retention), so that derivatives see consecutive values."""
+    return [compress_periodic_gaps(s, f"compressPeriodicGaps({s.name})") for s in seriesList]
+
+
+# --- time windows ----------------------------------------------------------------------
+
+
+def at_time(ctx: Context, value: Any) -> int:
+    """A `date` argument (`"-1h"`, `"20231114"`, an epoch) as epoch seconds, read in the
+    request's time zone and relative to its `now` (graphite-web uses the server zone
+    and the wall clock here, so relative times ignore `now=`)."""
+    now = datetime.fromtimestamp(ctx.now, ctx.tz)
+    return to_epoch(parse_attime(str(value), ctx.tz, now))
+
+
+@series_function("timeSlice", GROUP, [
+    SERIES_LIST, Param("startSliceAt", ParamType.DATE, required=True),
+    Param("endSliceAt", ParamType.DATE, default="now")])
+def time_slice(ctx: Context, seriesList: SeriesList, startSliceAt: Any,
+               endSliceAt: Any = "now") -> SeriesList:
+    """Nulls every point outside [startSliceAt, endSliceAt]. As in graphite-web, point i
+    is placed at request start + i*step for the comparison."""
+    start, end = at_time(ctx, startSliceAt), at_time(ctx, endSliceAt)
+    out = []
+    for s in seriesList:
+        when = ctx.start + s.step * np.arange(len(s), dtype=np.int64)
+        values = np.where((when >= start) & (when <= end), s.values, np.nan)
+        out.append(derived(s, f"timeSlice({s.name}, {start}, {end})", values,
+                           path_expression=s.path_expression,
+                           tags={"timeSliceStart": start, "timeSliceEnd": end}))
+    return out
+
+
+@series_function("timeStack", GROUP, [
+    SERIES_LIST,
+    Param("timeShiftUnit", ParamType.INTERVAL, default="1d", suggestions=SHIFT_SUGGESTIONS),
+    Param("timeShiftStart", ParamType.INTEGER, default=0),
+    Param("timeShiftEnd", ParamType.INTEGER, default=7)])
+def time_stack(ctx: Context, seriesList: SeriesList, timeShiftUnit: str = "1d",
+               timeShiftStart: int = 0, timeShiftEnd: int = 7) -> SeriesList:
+    """The target over the windows shifted by timeShiftStart..timeShiftEnd-1 times
+    `timeShiftUnit` (into the past unless signed "+"), all drawn on the requested window:
+    this week's days on top of each other."""
+    if not isinstance(timeShiftUnit, str) or not timeShiftUnit:
+        raise InputError(f"timeStack: invalid timeShiftUnit {timeShiftUnit!r}")
+    unit = "-" + timeShiftUnit if timeShiftUnit[0].isdigit() else timeShiftUnit
+    delta = parse_offset(unit)
+    if not seriesList:
+        return []
+    reference = seriesList[0]
+    out = []
+    for shift in range(int(timeShiftStart), int(timeShiftEnd)):
+        moved = delta * shift
+        for s in ctx.refetch(0, ctx.start + moved, ctx.end + moved):
+            # graphite draws the shifted values from the first series' start to its end.
+            values = s.values[:(reference.end - reference.start) // s.step + 1]
+            name = f"timeShift({s.name}, {unit}, {shift})"
+            out.append(derived(s, name, values, start=reference.start,
+                               tags={"timeShiftUnit": unit, "timeShift": shift}))
+    return out
+
+
+def _aligned_start(ctx: Context, unit: str) -> int:
+    """The request start truncated to the year, month, week (ISO weekday given by a
+    trailing digit, Monday by default), day, hour, minute or second, in the request's
+    time zone."""
+    try:
+        kind = next(name for prefix, name in (
+            ("s", "seconds"), ("min", "minutes"), ("h", "hours"), ("d", "days"),
+            ("w", "weeks"), ("mon", "months"), ("y", "years")) if unit.startswith(prefix))
+    except StopIteration:
+        raise InputError(f"smartSummarize: invalid alignTo {unit!r}") from None
+    s = datetime.fromtimestamp(ctx.start, ctx.tz).replace(tzinfo=None)
+    if kind == "years":
+        wall = datetime(s.year, 1, 1)
+    elif kind == "months":
+        wall = datetime(s.year, s.month, 1)
+    elif kind == "weeks":
+        weekday = int(unit[-1]) if unit[-1].isdigit() else 1
+        back = (s.isoweekday() - weekday) % 7
+        wall = datetime(s.year, s.month, s.day) - timedelta(days=back)
+    elif kind == "days":
+        wall = datetime(s.year, s.month, s.day)
+    elif kind == "hours":
+        wall = datetime(s.year, s.month, s.day, s.hour)
+    elif kind == "minutes":
+        wall = datetime(s.year, s.month, s.day, s.hour, s.minute)
+    else:
+        wall = datetime(s.year, s.month, s.day, s.hour, s.minute, s.second)
+    return to_epoch(localize(wall, ctx.tz))
+
+
+@series_function("smartSummarize", GROUP, [
+    SERIES_LIST,
+    Param("intervalString", ParamType.INTERVAL, required=True,
+          suggestions=INTERVAL_SUGGESTIONS),
+    Param("func", ParamType.AGG_FUNC, default="sum", options=AGG_FUNC_OPTIONS),
+    Param("alignTo", ParamType.STRING, options=(
+        False, None, True, "days", "hours", "minutes", "months", "seconds", "weeks",
+        "years"))])
+def smart_summarize(ctx: Context, seriesList: SeriesList, intervalString: str,
+                    func: str = "sum", alignTo: Any = None) -> SeriesList:
+    """summarize with buckets starting at the series start, or with `alignTo` at the
+    request start truncated to a calendar unit in the request's time zone (the data is
+    fetched again from there). graphite-web builds the truncated time with pytz's zone
+    as tzinfo, which puts it off by the zone's historic local mean time offset outside
+    UTC; here it is the real local midnight/hour. A boolean alignTo is ignored."""
+    interval = interval_seconds(intervalString, "smartSummarize")
+    check_agg_func(func)
+    if isinstance(alignTo, str):
+        seriesList = ctx.refetch(0, _aligned_start(ctx, alignTo), ctx.end)
+    out = []
+    for s in seriesList:
+        values = summarize_values(s, func, interval, s.start, s.end)
+        name = f'smartSummarize({s.name}, "{intervalString}", "{func}")'
+        out.append(derived(s, name, values, step=interval,
+                           tags={"smartSummarize": intervalString,
+                                 "smartSummarizeFunction": func}))
+    return out
+
+
+# --- series made from the clock --------------------------------------------------------
+
+
+def _clock_points(ctx: Context, step: int) -> np.ndarray:
+    if step is None or int(step) <= 0:
+        raise InputError(f"step must be a positive number of seconds, got {step!r}")
+    return np.arange(ctx.start, ctx.end, int(step), dtype=np.int64)
+
+
+@series_function("timeFunction", GROUP, [
+    Param("name", ParamType.STRING, required=True), Param("step", ParamType.INTEGER, default=60)],
+    aliases=("time",))
+def time_function(ctx: Context, name: str, step: int = 60) -> SeriesList:
+    """A series whose value is its own timestamp, every `step` seconds from the request
+    start. (graphite-web computes the values through the server's local zone, which is
+    off by its UTC offset when that zone is not UTC; these are true epoch seconds.)"""
+    points = _clock_points(ctx, step)
+    return [TimeSeries(name, ctx.start, int(step), points.astype(np.float64),
+                       x_files_factor=ctx.x_files_factor)]
+
+
+@series_function("sinFunction", GROUP, [
+    Param("name", ParamType.STRING, required=True),
+    Param("amplitude", ParamType.INTEGER, default=1),
+    Param("step", ParamType.INTEGER, default=60)], aliases=("sin",))
+def sin_function(ctx: Context, name: str, amplitude: int = 1, step: int = 60) -> SeriesList:
+    """A sine wave of the timestamp (in seconds) times `amplitude`, every `step`
+    seconds: test data without storage."""
+    points = _clock_points(ctx, step)
+    return [TimeSeries(name, ctx.start, int(step), np.sin(points.astype(np.float64)) * amplitude,
+                       x_files_factor=ctx.x_files_factor)]

@@ -33,6 +33,25 @@ DEVIATIONS: dict[str, tuple[str, int]] = {
     "transformNull_referenceSeries_kw": (
         "graphite-web fetches only the paths of positional arguments, so a series list "
         "passed by keyword (referenceSeries=a.b) silently reads as empty; we fetch it", 200),
+    "delay_zero": (
+        "graphite-web's delay(x,0) slices series[:-0] and returns an empty series; we "
+        "return the series unchanged (named delay(x,0))", 200),
+    "exp_overflow": (
+        "graphite-web's exp() lets math.exp's OverflowError escape (a 500); we answer the "
+        "overflowing points as null", 200),
+    "holtWintersConfidenceArea_wildcard": (
+        "graphite-web hands all bands to areaBetween, which asserts exactly two series (a "
+        "500 for more than one input series); we draw one area per series", 200),
+    "holtWintersForecast_default": (
+        "a week of bootstrap exceeds the 6h retention, so the forecast is empty in both; "
+        "graphite's json writer then answers [] (any() over empty lists), we list the "
+        "empty series", 200),
+    "smartSummarize_alignTo_bool_ignored": (
+        "graphite-web ignores a boolean alignTo (the old alignToFrom); our evaluator "
+        "refuses a boolean for a string parameter (render_web/evaluator.py)", 400),
+    "timeSlice_default_end_unaligned": (
+        "graphite-web reads endSliceAt='now' from the wall clock, ignoring the request's "
+        "now=; we use the request's now (the name shows that end)", 200),
 }
 
 

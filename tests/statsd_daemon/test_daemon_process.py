@@ -8,8 +8,6 @@ import signal
 import socket
 import time
 
-import pytest
-
 from tests.conftest import CarbonListener, free_port, wait_for
 
 FAST = ("--flush-interval", "1", "--drain-timeout", "10")
