@@ -166,6 +166,8 @@ def convert(spec: FunctionSpec, param: Param, value: Any) -> Any:
             return value
         raise bad("a time")
     # string, tag
+    if isinstance(value, bool) and param.options is not None and value in param.options:
+        return value  # smartSummarize's alignTo takes true/false as well as a unit
     if not isinstance(value, str):
         raise bad("a string")
     if param.options is not None and value not in param.options:

@@ -46,9 +46,6 @@ DEVIATIONS: dict[str, tuple[str, int]] = {
         "a week of bootstrap exceeds the 6h retention, so the forecast is empty in both; "
         "graphite's json writer then answers [] (any() over empty lists), we list the "
         "empty series", 200),
-    "smartSummarize_alignTo_bool_ignored": (
-        "graphite-web ignores a boolean alignTo (the old alignToFrom); our evaluator "
-        "refuses a boolean for a string parameter (render_web/evaluator.py)", 400),
     "timeSlice_default_end_unaligned": (
         "graphite-web reads endSliceAt='now' from the wall clock, ignoring the request's "
         "now=; we use the request's now (the name shows that end)", 200),
