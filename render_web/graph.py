@@ -8,9 +8,11 @@ pixel, so font sizes, line widths and dash lengths mean what they mean in graphi
 
 Only `matplotlib.figure.Figure` and backend canvases are used: no pyplot, no global
 rcParams, nothing configured at import time, so concurrent requests do not interfere.
-What is kept between requests is either immutable (text widths) or per thread (Agg
-renderers). Axis labels and grid lines are plain texts and line collections rather than
-matplotlib ticks, which build several artists per tick and cost more than the graph.
+What is kept between requests is either immutable (text widths, text layouts, glyph
+bitmaps) or per thread (Agg renderers, fonts). Axis labels and grid lines are plain texts
+and line collections rather than matplotlib ticks, which build several artists per tick
+and cost more than the graph. PNG texts are drawn from cached glyph bitmaps (laying out
+and rasterising them again cost half the drawing), exactly as matplotlib draws them.
 """
 
 from __future__ import annotations
@@ -25,17 +27,23 @@ from functools import lru_cache
 from itertools import cycle, pairwise
 from typing import Any
 
+import matplotlib as mpl
 import numpy as np
 import PIL.Image
+from matplotlib.artist import Artist
 from matplotlib.axes import Axes
-from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg
+from matplotlib.axis import XAxis, YAxis
+from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg, get_hinting_flag
 from matplotlib.backends.backend_pdf import FigureCanvasPdf
 from matplotlib.backends.backend_svg import FigureCanvasSVG
 from matplotlib.collections import LineCollection
+from matplotlib.colors import to_rgba
 from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties, fontManager
+from matplotlib.ft2font import RenderMode
 from matplotlib.lines import Line2D
 from matplotlib.patches import Rectangle
+from matplotlib.text import Text
 from matplotlib.transforms import Affine2D, Transform
 
 from render_web.functions.registry import InputError
@@ -60,15 +68,18 @@ _FONT_ALIASES = {"sans": "DejaVu Sans", "sans-serif": "DejaVu Sans", "serif": "D
 class GraphRenderer:
     """Draws graphs, and keeps what is worth keeping between images: each serving
     thread's Agg renderer (matplotlib caches text metrics per renderer, so a fresh one
-    per image lays every label out twice) and the widths of texts already measured
-    (laying a text out costs about a millisecond, and axis labels repeat). One lives as
-    long as the app that owns it; `render_image` uses a fresh one."""
+    per image lays every label out twice), the widths of texts already measured
+    (laying a text out costs about a millisecond, and axis labels repeat) and the
+    layouts and glyph bitmaps PNG texts are drawn from. One lives as long as the app
+    that owns it; `render_image` uses a fresh one."""
 
     POOLED_MAX_PIXELS = 1_500_000            # 6 MB of RGBA; larger images get their own
 
-    def __init__(self, text_cache: int = 4096) -> None:
+    def __init__(self, text_cache: int = 4096, glyph_cache: int = 20_000) -> None:
+        """`glyph_cache` 0 draws PNG texts with plain matplotlib texts (nothing cached)."""
         self._local = threading.local()
         self.text_width = lru_cache(maxsize=text_cache)(self._measure)
+        self.glyphs = _GlyphCache(text_cache, glyph_cache) if glyph_cache > 0 else None
 
     def _measure(self, text: str, key: _FontKey) -> float:
         """Width in pixels of `text` laid out by Agg (each thread measures with its own
@@ -100,7 +111,8 @@ class GraphRenderer:
             raise InputError(f"format: cannot draw an image as {fmt!r}")
         figure = Figure(figsize=(options.width / DPI, options.height / DPI), dpi=DPI,
                         facecolor=options.background)
-        canvas = _Canvas(figure, options, self.text_width)
+        canvas = _Canvas(figure, options, self.text_width,
+                         self.glyphs if fmt == "png" else None)
         drawable = [s for s in series_list if len(s) > 0]
         if options.graph_type == "pie":
             _draw_pie(canvas, pie_slices(drawable, options.pie_mode))
@@ -185,10 +197,12 @@ class _Canvas:
     milliseconds to build and draws nothing of its own here.)"""
 
     def __init__(self, figure: Figure, options: GraphOptions,
-                 measure: Callable[[str, _FontKey], float] | None = None) -> None:
+                 measure: Callable[[str, _FontKey], float] | None = None,
+                 glyphs: _GlyphCache | None = None) -> None:
         self.figure = figure
         self.options = options
         self._measure = measure or GraphRenderer().text_width
+        self._glyphs = glyphs
         self.width = float(options.width)
         self.height = float(options.height)
         self.pixels: Transform = (Affine2D().scale(1 / self.width, -1 / self.height)
@@ -220,9 +234,25 @@ class _Canvas:
     def text(self, x: float, y: float, text: str, *, size: float | None = None,
              color: Color | None = None, ha: str = "left", va: str = "top",
              rotation: float = 0.0) -> None:
-        self.figure.text(x, y, text, fontproperties=self.font(size), ha=ha, va=va,
-                         rotation=rotation, color=color or self.options.foreground,
-                         rotation_mode="anchor", clip_on=False, transform=self.pixels)
+        """A text at pixel (x, y), turned about its anchor."""
+        self.add_text(x, y, text, self.pixels, ha=ha, va=va, size=size, color=color,
+                      rotation=rotation, rotation_mode="anchor")
+
+    def add_text(self, x: float, y: float, text: str, transform: Transform, *, ha: str,
+                 va: str, size: float | None = None, color: Color | None = None,
+                 rotation: float = 0.0, rotation_mode: str = "default") -> None:
+        """A figure text at (x, y) of `transform`: a matplotlib Text, or for PNGs the
+        same text drawn from cached glyphs (added as an artist so that texts of both
+        kinds keep the order they were added in)."""
+        kwargs = {"fontproperties": self.font(size), "ha": ha, "va": va,
+                  "rotation": rotation, "color": color or self.options.foreground,
+                  "rotation_mode": rotation_mode, "clip_on": False,
+                  "transform": transform}
+        if self._glyphs is None:
+            self.figure.text(x, y, text, **kwargs)
+        else:
+            key = (text, self._font_key(size), ha, va, rotation, rotation_mode)
+            self.figure.add_artist(_AggText(self._glyphs, key, (x, y), text, kwargs))
 
     def no_data(self) -> None:
         size = math.log(self.width * self.height)
@@ -234,7 +264,7 @@ class _Canvas:
         box = (area.xmin / self.width, 1 - area.ymax / self.height,
                max(1.0, area.xmax - area.xmin) / self.width,
                max(1.0, area.ymax - area.ymin) / self.height)
-        axes = self.figure.add_axes(box)
+        axes = self.figure.add_axes(box, axes_class=_BareAxes)
         _bare(axes)
         axes.margins(0)
         return axes
@@ -272,6 +302,45 @@ class _Canvas:
             self.text(x + box + _LEGEND_PADDING, y, name)
 
 
+class _NoTicks:
+    """An axis' tick list that is always empty: matplotlib builds a major and a minor
+    tick (five artists each) per axis of every new Axes, which costs more than half of
+    creating it, and these axes never draw an axis."""
+
+    def __get__(self, instance: Any, owner: type) -> list:
+        return []
+
+
+class _BareXAxis(XAxis):
+    majorTicks = minorTicks = _NoTicks()
+
+
+class _BareYAxis(YAxis):
+    majorTicks = minorTicks = _NoTicks()
+
+
+class _BareAxes(Axes):
+    """Axes whose x and y axes keep no ticks (they are hidden: labels and grid are
+    drawn as plain artists). Everything else, transforms, scales, limits, spines and
+    clipping, is Axes' own; tests compare its drawing with plain Axes'."""
+
+    def _init_axis(self) -> None:
+        # Axes._init_axis with the tickless axis classes.
+        self.xaxis = _BareXAxis(self, clear=False)
+        self.spines.bottom.register_axis(self.xaxis)
+        self.spines.top.register_axis(self.xaxis)
+        self.yaxis = _BareYAxis(self, clear=False)
+        self.spines.left.register_axis(self.yaxis)
+        self.spines.right.register_axis(self.yaxis)
+
+    def clear(self) -> None:
+        super().clear()
+        # Creating ticks is what gives spines their default place (and transform);
+        # without ticks, ask for it.
+        for spine in self.spines.values():
+            spine.get_position()
+
+
 def _bare(axes: Axes) -> None:
     """No background, spines or axis machinery: labels and grid are drawn as plain
     artists (matplotlib's ticks build several artists each, and cost more than the
@@ -281,6 +350,204 @@ def _bare(axes: Axes) -> None:
         spine.set_visible(False)
     axes.xaxis.set_visible(False)
     axes.yaxis.set_visible(False)
+
+
+# -- PNG text from cached glyphs ----------------------------------------------------------
+#
+# Agg draws a line of text by laying it out (libraqm, hinting: about half a millisecond)
+# and rasterising each glyph with FreeType at its exact 1/64-pixel position, then
+# blending the glyph's coverage in the text colour. The layout depends only on the text
+# and font; a glyph's bitmap only on the glyph, font, size, rotation and the fractional
+# part of its position (a whole-pixel shift moves the bitmap and nothing else). Both are
+# kept here, and `_AggText` replays RendererAgg.draw_text's own steps from them: same
+# positions, same bitmaps, same blending call, so the pixels are the same. It relies on
+# matplotlib internals (Text._get_layout, the ft2font glyph calls and
+# draw_text_image); tests compare its output with plain Text drawing to pin them.
+
+# (text, font key, ha, va, rotation, rotation_mode)
+_TextKey = tuple[str, _FontKey, str, str, float, str]
+# (font file, size, glyph index, rotation matrix): with the flags and the position's
+# 1/64-pixel fraction, what a glyph's bitmap depends on.
+_GlyphFace = tuple[str, float, int, tuple[int, ...]]
+
+
+@dataclass(frozen=True)
+class _TextPlan:
+    """A laid-out line of text: its offset from the anchor (as Text computes it), its
+    angle, the string Agg draws, and each glyph's face and pen offset (dx, dy up)."""
+
+    offset: tuple[float, float]
+    angle: float
+    line: str
+    matrix: np.ndarray
+    glyphs: tuple[tuple[_GlyphFace, float, float], ...]
+
+
+# A glyph bitmap (coverage, read-only) and its left/top in pixels relative to the pen's
+# whole-pixel position; None for glyphs without ink (spaces).
+_Bitmap = tuple[np.ndarray, int, int] | None
+
+
+class _GlyphCache:
+    """Text layouts and glyph bitmaps shared by every thread of one GraphRenderer. The
+    entries are immutable (no font objects, which are per thread), so readers need no
+    lock; writers take one, and a full table is emptied rather than kept in LRU order."""
+
+    def __init__(self, max_texts: int, max_glyphs: int) -> None:
+        self._lock = threading.Lock()
+        self._plans: dict[_TextKey, _TextPlan | None] = {}
+        self._bitmaps: dict[tuple, _Bitmap] = {}
+        self._max_plans = max(1, max_texts)
+        self._max_bitmaps = max(1, max_glyphs)
+
+    def plan(self, key: _TextKey) -> tuple[bool, _TextPlan | None]:
+        """(known, plan): a known key without a plan is drawn by a plain Text."""
+        value = self._plans.get(key, self)
+        return (False, None) if value is self else (True, value)
+
+    def add_plan(self, key: _TextKey, plan: _TextPlan | None) -> None:
+        with self._lock:
+            if len(self._plans) >= self._max_plans:
+                self._plans.clear()
+            self._plans[key] = plan
+
+    def bitmap(self, key: tuple) -> tuple[bool, _Bitmap]:
+        """(known, bitmap): a known glyph may have no bitmap (no ink)."""
+        value = self._bitmaps.get(key, self)
+        return (False, None) if value is self else (True, value)
+
+    def add_bitmap(self, key: tuple, value: _Bitmap) -> None:
+        with self._lock:
+            if len(self._bitmaps) >= self._max_bitmaps:
+                self._bitmaps.clear()
+            self._bitmaps[key] = value
+
+
+def _layout(renderer: RendererAgg, text: Text, line: str) -> list:
+    """The glyphs of `line` as RendererAgg.draw_text lays them out (fonts of this
+    thread)."""
+    font = renderer._prepare_font(text.get_fontproperties())
+    return font._layout(line, flags=get_hinting_flag(),
+                        features=text.get_fontfeatures(), language=text.get_language())
+
+
+def _make_plan(renderer: RendererAgg, text: Text) -> tuple[_TextPlan | None, list]:
+    """The plan of a single-line, non-math text (else None) and its layout items."""
+    _, info, _ = text._get_layout(renderer)
+    if len(info) != 1:
+        return None, []
+    line, _, offset = info[0]
+    line, ismath = text._preprocess_math(line)
+    if ismath or not line:
+        return None, []
+    angle = text.get_rotation()
+    cos, sin = math.cos(math.radians(angle)), math.sin(math.radians(angle))
+    matrix = (0x10000 * np.array([[cos, -sin], [sin, cos]])).round().astype(int)
+    size = text.get_fontproperties().get_size_in_points()
+    items = _layout(renderer, text, line)
+    glyphs = tuple(((item.ft_object.fname, size, item.glyph_index,
+                     tuple(matrix.ravel().tolist())), item.x, item.y) for item in items)
+    matrix.setflags(write=False)
+    return _TextPlan((float(offset[0]), float(offset[1])), angle, line, matrix, glyphs), items
+
+
+class _AggText(Artist):
+    """A figure text that Agg draws from `_GlyphCache`; it draws as the matplotlib Text
+    made from `kwargs` would (which it falls back to for math, several lines or other
+    renderers)."""
+
+    zorder = 3                                   # Text's, so the drawing order is kept
+
+    def __init__(self, cache: _GlyphCache, key: _TextKey, xy: tuple[float, float],
+                 text: str, kwargs: dict[str, Any]) -> None:
+        super().__init__()
+        self._cache = cache
+        self._key = key
+        self._xy = xy
+        self._string = text
+        self._kwargs = kwargs
+        self._color = kwargs["color"]
+        self._antialiased = bool(mpl.rcParams["text.antialiased"])   # as Text reads it
+        self.set_transform(kwargs["transform"])
+        self.set_clip_on(False)
+
+    def as_text(self) -> Text:
+        text = Text(*self._xy, self._string, **self._kwargs)
+        text.set_figure(self.get_figure(root=False))
+        return text
+
+    def draw(self, renderer: Any) -> None:
+        if not self.get_visible() or not self._string:
+            return
+        if not isinstance(renderer, RendererAgg):
+            self.as_text().draw(renderer)
+            return
+        known, plan = self._cache.plan(self._key)
+        text, items = None, None
+        if not known:
+            text = self.as_text()
+            plan, items = _make_plan(renderer, text)
+            self._cache.add_plan(self._key, plan)
+        if plan is None:
+            (text or self.as_text()).draw(renderer)
+            return
+        posx, posy = self.get_transform().transform(self._xy)
+        if not (math.isfinite(posx) and math.isfinite(posy)):
+            return
+        # Text.draw's graphics context for an unclipped text without alpha.
+        gc = renderer.new_gc()
+        gc.set_foreground(to_rgba(self._color), isRGBA=True)
+        gc.set_alpha(None)
+        gc.set_antialiased(self._antialiased)
+        gc.set_snap(None)
+        gc.set_clip_rectangle(None)
+        gc.set_clip_path(None)
+        self._draw_glyphs(renderer, gc, plan, (posx, posy), items)
+        gc.restore()
+
+    def _draw_glyphs(self, renderer: RendererAgg, gc: Any, plan: _TextPlan,
+                     position: tuple[float, float], items: list | None) -> None:
+        """Text.draw's and RendererAgg's arithmetic, step for step (the same float
+        operations give the same 1/64-pixel glyph positions)."""
+        x = plan.offset[0] + position[0]
+        y = renderer.height - (plan.offset[1] + position[1])    # y downwards
+        cos, sin = math.cos(math.radians(plan.angle)), math.sin(math.radians(plan.angle))
+        flags = get_hinting_flag()
+        antialiased = self._antialiased
+        setting = (flags, antialiased, renderer.dpi)
+        height, rows = renderer.height, int(renderer.height)
+        draw = renderer._renderer.draw_text_image
+        for index, (face, dx, dy) in enumerate(plan.glyphs):          # dy is upwards
+            px = round(0x40 * (x + dx * cos - dy * sin))
+            py = round(0x40 * (height - y + dx * sin + dy * cos))
+            key = (face, setting, px & 63, py & 63)
+            known, bitmap = self._cache.bitmap(key)
+            if not known:
+                if items is None:
+                    items = _layout(renderer, self.as_text(), plan.line)
+                bitmap = _rasterise(items[index].ft_object, face, renderer.dpi, plan.matrix,
+                                    (px, py), flags, antialiased)
+                self._cache.add_bitmap(key, bitmap)
+            if bitmap is None:
+                continue
+            buffer, left, top = bitmap
+            draw(buffer, left + (px >> 6), rows - (top + (py >> 6)) + buffer.shape[0], 0, gc)
+
+
+def _rasterise(font: Any, face: _GlyphFace, dpi: float, matrix: np.ndarray,
+               pen: tuple[int, int], flags: Any, antialiased: bool) -> _Bitmap:
+    """One glyph rendered as RendererAgg renders it, positioned relative to the pen's
+    whole pixel."""
+    font.set_size(face[1], dpi)
+    font._set_transform(matrix, list(pen))
+    bitmap = font._render_glyph(face[2], flags,
+                                RenderMode.NORMAL if antialiased else RenderMode.MONO)
+    buffer = np.array(bitmap.buffer, dtype=np.uint8)
+    if not buffer.size:
+        return None
+    if not antialiased:
+        buffer *= 0xFF
+    return buffer, bitmap.left - (pen[0] >> 6), bitmap.top - (pen[1] >> 6)
 
 
 # -- y axis: graphite's choice of round limits, steps and unit labels ---------------------
@@ -739,7 +1006,7 @@ class _LineGraph:
         self._scale(axes, left)
         right_axes = None
         if right is not None:
-            right_axes = axes.twinx()
+            right_axes = axes.twinx(axes_class=_BareAxes)
             _bare(right_axes)
             right_axes.set_xlim(start, end)
             self._scale(right_axes, right)
@@ -783,14 +1050,12 @@ class _LineGraph:
         is the axes' tick-label transform (padded off the axis) and alignment, `side`
         the axis' position across (0 left/bottom, 1 right)."""
         transform, va, ha = place
-        font, color = self.canvas.font(), self.options.foreground
         for value, label in zip(values, labels, strict=True):
             if not label:
                 continue
             x, y = (side, value) if vertical else (value, side)
             # On the figure: an axes text would be given the axes' clip path for nothing.
-            self.canvas.figure.text(x, y, label, transform=transform, ha=ha, va=va,
-                                    fontproperties=font, color=color, clip_on=False)
+            self.canvas.add_text(x, y, label, transform, ha=ha, va=va)
 
     def _inside(self, labels: list[str], positions: list[float], start: int, end: int
                 ) -> list[str]:

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 import pytest
+from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
@@ -19,9 +20,14 @@ from render_web.functions.registry import InputError
 from render_web.graph import (
     GraphRenderer,
     YAxis,
+    _AggText,
+    _bare,
+    _BareAxes,
     _bridge_gaps,
     _Canvas,
+    _GlyphCache,
     _LineGraph,
+    _properties,
     choose_step,
     pie_slices,
     points_per_pixel,
@@ -620,3 +626,131 @@ def test_consolidation_is_redone_only_when_points_per_pixel_change():
     again = graph._consolidated(start, end)
     assert again is not first
     assert again[0].series.values_per_point == 8
+
+
+# -- PNG texts from cached glyphs, tickless axes: the same pixels as plain matplotlib ----
+# These pin the matplotlib internals graph.py replays (Text._get_layout, the ft2font
+# glyph calls, draw_text_image, Axes._init_axis): a matplotlib change that moves a pixel
+# fails here.
+
+def _agg_pixels(figure: Figure) -> np.ndarray:
+    canvas = FigureCanvasAgg(figure)
+    canvas.draw()
+    return np.asarray(canvas.buffer_rgba()).copy()
+
+
+TEXTS = ["12:00", "100.0", "servers.web1.cpu", "Wgy  AV fi ff", "ünï ©∑", "0", "x\\$y"]
+PLACES = [  # ha, va, rotation, rotation_mode (those graph.py uses, and more)
+    ("left", "top", 0.0, "anchor"), ("center", "top", 0.0, "default"),
+    ("right", "center_baseline", 0.0, "default"), ("center", "baseline", 90.0, "anchor"),
+    ("center", "baseline", -90.0, "anchor"), ("left", "bottom", 33.0, "default"),
+    ("right", "center", 200.0, "anchor"),
+]
+
+
+@pytest.mark.parametrize(("size", "bold", "italic", "family"), [
+    (10.0, False, False, "DejaVu Sans"), (13.0, True, True, "DejaVu Serif"),
+    (7.5, False, True, "DejaVu Sans Mono"),
+])
+def test_cached_glyph_texts_draw_as_matplotlib_texts(size, bold, italic, family):
+    key = (family, size, bold, italic)
+    color = (0.8, 0.2, 0.4, 0.7)
+    cache = _GlyphCache(64, 64)          # small: entries are dropped and made again
+    rng = np.random.default_rng(7)
+    spots = [(20 + 37.3 * i + rng.random(), 15 + 23.1 * j + rng.random())
+             for i in range(len(TEXTS)) for j in range(len(PLACES))]
+
+    def figure(cached: bool) -> Figure:
+        fig = Figure(figsize=(300 / 72, 200 / 72), dpi=72, facecolor="white")
+        for (x, y), (text, (ha, va, rotation, mode)) in zip(
+                spots, itertools.product(TEXTS, PLACES), strict=True):
+            kwargs = {"fontproperties": _properties(key), "ha": ha, "va": va,
+                      "rotation": rotation, "color": color, "rotation_mode": mode,
+                      "clip_on": False, "transform": fig.dpi_scale_trans}
+            if cached:
+                fig.add_artist(_AggText(cache, (text, key, ha, va, rotation, mode),
+                                        (x / 72, y / 72), text, kwargs))
+            else:
+                fig.text(x / 72, y / 72, text, **kwargs)
+        return fig
+
+    expected = _agg_pixels(figure(cached=False))
+    assert _agg_pixels(figure(cached=True)).tobytes() == expected.tobytes()    # cold
+    assert _agg_pixels(figure(cached=True)).tobytes() == expected.tobytes()    # warm
+
+
+def test_glyph_bitmaps_move_by_whole_pixels_unchanged():
+    # What makes caching a glyph by its 1/64-pixel fraction exact: the same text one
+    # and a half pixels further draws the same pixels one pixel further (plus a half).
+    cache = _GlyphCache(16, 4096)
+
+    def drawn(dx: float) -> np.ndarray:
+        fig = Figure(figsize=(200 / 72, 40 / 72), dpi=72, facecolor="white")
+        kwargs = {"fontproperties": _properties(("DejaVu Sans", 11.0, False, False)),
+                  "ha": "left", "va": "top", "rotation": 0.0, "color": (0, 0, 0, 1),
+                  "rotation_mode": "anchor", "clip_on": False,
+                  "transform": fig.dpi_scale_trans}
+        fig.add_artist(_AggText(cache, ("Wave 12:00", "k", dx), (
+            (10.3 + dx) / 72, 30.6 / 72), "Wave 12:00", kwargs))
+        return _agg_pixels(fig)
+
+    base, moved = drawn(0.0), drawn(3.0)
+    assert base.tobytes() != moved.tobytes()
+    assert np.array_equal(base[:, 5:150], moved[:, 8:153])
+
+
+GRAPHS = [
+    ([wave("servers.web1.cpu"), wave("servers.web2.cpu", 1.0)], {}),
+    ([wave("a.b")], {"width": 800, "height": 600, "title": "CPU usage\nper host",
+                     "vtitle": "percent"}),
+    ([wave("a.b").copy(options={"secondYAxis": True}), wave("c")],
+     {"vtitle": "left", "vtitleRight": "right\nside", "fontBold": "true"}),
+    ([wave("a.b")], {"template": "solarized-dark", "fontName": "Serif", "fontSize": 12,
+                     "fontItalic": "true", "yAxisSide": "right", "logBase": 10}),
+    ([flat(f"s{i}", i) for i in range(11)], {"hideLegend": "false"}),
+    ([flat("cost $x^2$", 1), flat("two\nlines", 2), flat("x\\$y", 3)], {"title": "$a$"}),
+    ([flat("big", 3), flat("small", 1)], {"graphType": "pie", "valueLabels": "number",
+                                         "pieLabels": "rotated", "title": "Pie"}),
+    ([], {"width": 800, "height": 600}),
+    ([wave("a.b")], {"bgcolor": "00000000", "fgcolor": "ff000080"}),
+]
+
+
+@pytest.mark.parametrize(("series", "params"), GRAPHS)
+def test_png_is_the_same_with_and_without_the_glyph_cache(series, params):
+    plain = shared(GraphRenderer(glyph_cache=0), series, **params)
+    graphs = GraphRenderer(glyph_cache=50)       # small enough to be emptied on the way
+    assert shared(graphs, series, **params) == plain
+    assert shared(graphs, series, **params) == plain      # warm
+    assert render(series, **params) == plain
+
+
+def test_bare_axes_draw_as_axes():
+    def figure(axes_class: type) -> np.ndarray:
+        fig = Figure(figsize=(300 / 72, 200 / 72), dpi=72, facecolor="white")
+        axes = fig.add_axes((0.1, 0.15, 0.8, 0.7), axes_class=axes_class)
+        _bare(axes)
+        axes.margins(0)
+        axes.set_xlim(0, 100)
+        axes.set_yscale("log", base=10)
+        axes.set_ylim(1, 1000)
+        x = np.linspace(0, 100, 3000)
+        axes.plot(x, 10 ** (1 + np.sin(x / 7) + x / 60), color="blue", linewidth=1.3)
+        axes.fill_between(x, 1, 5 + x, alpha=0.3)
+        axes.add_collection(LineCollection(
+            [((0.0, 30.0), (1.0, 30.0))], transform=axes.get_yaxis_transform(which="grid"),
+            colors=["red"], linewidths=0.4))
+        axes.vlines([25.0, 75.0], 0, 1, transform=axes.get_xaxis_transform(), colors="g")
+        for side in ("left", "right", "top", "bottom"):
+            axes.spines[side].set_visible(True)
+            axes.spines[side].set_linewidth(0.5)
+        right = axes.twinx(axes_class=axes_class)
+        _bare(right)
+        right.set_ylim(-5, 5)
+        right.plot([10, 90], [-4, 4], color="black")
+        right.spines["right"].set_visible(True)
+        fig.text(1.0, 2.0, "label", transform=axes.get_yaxis_text2_transform(3)[0])
+        fig.text(50.0, 0.0, "12:00", transform=axes.get_xaxis_text1_transform(3)[0])
+        return _agg_pixels(fig)
+
+    assert figure(_BareAxes).tobytes() == figure(Axes).tobytes()
