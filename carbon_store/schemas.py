@@ -105,7 +105,8 @@ def _pattern(section: IniSection) -> re.Pattern[str]:
         raise section.error("pattern", "missing key 'pattern'")
     try:
         return re.compile(section.values["pattern"].strip())
-    except re.error as exc:
+    # OverflowError: a repeat count past re's limit; RecursionError: nesting too deep
+    except (re.error, OverflowError, RecursionError) as exc:
         raise section.error("pattern", f"invalid regular expression: {exc}") from None
 
 

@@ -28,13 +28,29 @@ def _latin1_bytes(text: str, encoding: str = "latin1") -> bytes:
     return text.encode("latin1")
 
 
+def _empty_bytes(*args: object) -> bytes:
+    """What protocols 0-2 call to rebuild `b""` (`bytes()`): no argument, so no size."""
+    if args:
+        raise pickle.UnpicklingError("only empty bytes may be rebuilt")
+    return b""
+
+
+_ALLOWED = {
+    ("_codecs", "encode"): _latin1_bytes,
+    ("__builtin__", "bytes"): _empty_bytes,
+    ("builtins", "bytes"): _empty_bytes,
+}
+
+
 class SafeUnpickler(pickle.Unpickler):
-    """An unpickler that resolves no global but the one protocol 2 needs for `bytes`
-    (carbon's SafeUnpickler, stricter): nothing it returns can run code."""
+    """An unpickler that resolves no global but the two protocols 0-2 need for `bytes`,
+    each replaced by a function that only builds bytes (carbon's SafeUnpickler,
+    stricter): nothing it returns can run code."""
 
     def find_class(self, module: str, name: str) -> object:
-        if (module, name) == ("_codecs", "encode"):
-            return _latin1_bytes
+        allowed = _ALLOWED.get((module, name))
+        if allowed is not None:
+            return allowed
         raise pickle.UnpicklingError(f"global {module}.{name} is not allowed")
 
     def persistent_load(self, pid: object) -> object:
@@ -57,7 +73,7 @@ def _number(value: object, what: str) -> float:
         raise BadInput(f"{what} is not a number")
     try:
         return float(value)
-    except ValueError:
+    except (ValueError, OverflowError):  # OverflowError: an int past the float range
         raise BadInput(f"{what} is not a number") from None
 
 
@@ -68,6 +84,10 @@ def check_point(name: object, timestamp: object, value: object,
         name = name.decode("utf-8", "replace")
     if not isinstance(name, str):
         raise BadInput("metric name is not a string")
+    try:
+        name.encode("utf-8")  # a pickled str may hold lone surrogates: no file name has them
+    except UnicodeEncodeError:
+        raise BadInput("metric name is not valid UTF-8") from None
     stamp = _number(timestamp, "timestamp")
     number = _number(value, "value")
     if not math.isfinite(number):

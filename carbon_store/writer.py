@@ -7,6 +7,9 @@ overlaps with this process's Python work), and atomically (a temporary file in t
 folder, then a hard link to the final name), so a crash never leaves a half-written file.
 A metric whose file may not be created yet (`max_creates_per_minute`) or whose write
 failed keeps its points in the cache and is parked for a while; the others keep flowing.
+A file that is corrupt or shorter than its header says is never written to (its points
+wait in the cache, counted as errors), and a path that a symbolic link leads out of the
+storage directory is neither created nor written: its points are dropped and counted.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import heapq
 import multiprocessing
 import os
 import signal
+import stat
 import sys
 import threading
 import time
@@ -29,6 +33,7 @@ import whisper
 from twisted.logger import Logger
 
 from carbon_store.cache import MetricCache
+from carbon_store.index import Containment
 from carbon_store.names import relative_path
 from carbon_store.schemas import StorageRules
 from carbon_store.settings import CarbonSettings
@@ -57,6 +62,10 @@ class Writer:
         self.rules = rules
         self.settings = settings
         self.root = Path(settings.storage)
+        self.containment = Containment(self.root)
+        # Sizes seen in whole files (a handful, one per schema): a file of such a size
+        # is taken as whole without reading its header again.
+        self._whole_sizes: set[int] = set()
         self.seconds = seconds
         self.updates = TokenBucket(settings.max_updates_per_second, seconds)
         self.creates = TokenBucket(settings.max_creates_per_minute / 60.0, seconds,
@@ -149,7 +158,23 @@ class Writer:
     def write(self, name: str) -> bool:
         """Write one metric's points; False if they stay cached for later."""
         path = self.root / relative_path(name)
-        if not path.exists():
+        try:
+            found = os.lstat(path)
+        except OSError:  # as Path.exists: a missing folder, or a file in its place
+            found = None
+        if not self.containment.contains(
+                path, found is not None and stat.S_ISLNK(found.st_mode)):
+            dropped = self.cache.pop(name)
+            self.stats.errors += 1
+            self.error_log(f"not writing {name!r}: a symbolic link leads {path} out of the "
+                           f"storage directory; {len(dropped)} points dropped")
+            return False
+        if found is not None and stat.S_ISLNK(found.st_mode):
+            try:
+                found = os.stat(path)
+            except OSError:
+                found = None
+        if found is None:
             if name in self._creating:
                 self._park(name, float("inf"))
                 return False
@@ -174,6 +199,7 @@ class Writer:
             return True
         started = time.perf_counter()
         try:
+            self._check_whole(str(path), found.st_size)
             whisper.update_many(str(path), points)
         except Exception as exc:
             self.cache.restore(name, points)
@@ -186,6 +212,21 @@ class Writer:
         self.stats.update_operations += 1
         self.stats.committed_points += len(points)
         return True
+
+    def _check_whole(self, path: str, size: int) -> None:
+        """Refuse (CorruptWhisperFile) a file shorter or longer than its header says,
+        which whisper would otherwise write into as if it were whole."""
+        if size in self._whole_sizes:
+            return
+        header = whisper.info(path)
+        if header is None:
+            raise FileNotFoundError(path)
+        expected = max(a["offset"] + a["size"] for a in header["archives"])
+        if size != expected:
+            raise whisper.CorruptWhisperFile(
+                f"file is {size} bytes where its header says {expected}", path)
+        if len(self._whole_sizes) < 1000:
+            self._whole_sizes.add(size)
 
     def _send_creates(self) -> None:
         """Hand the files waiting to be created to the creator process, as one call."""

@@ -57,7 +57,11 @@ def _offset_body_seconds(body: str) -> int:
         assert match is not None  # both groups may be empty, so it always matches
         if not match.group(1):
             raise InputError(f"Invalid offset {body!r}")
-        total += int(match.group(1)) * unit_seconds(match.group(2))
+        try:
+            count = int(match.group(1))
+        except ValueError:  # more digits than int() takes
+            raise InputError(f"Invalid offset {body!r}") from None
+        total += count * unit_seconds(match.group(2))
         position = match.end()
     return total
 
@@ -294,6 +298,7 @@ def time_window(
     since = parse_attime("-1d" if from_text is None else from_text, tz, now)
     # Compare instants: datetimes sharing a zoneinfo compare by wall clock, ignoring fold.
     start, end = sorted((since.astimezone(UTC), until.astimezone(UTC)))
-    if start == end:
+    # Compared in whole seconds: a range within one second would be empty once truncated.
+    if to_epoch(start) == to_epoch(end):
         raise InputError("Invalid empty time range")
     return Window(start=to_epoch(start), end=to_epoch(end), now=to_epoch(now), tz=tz)

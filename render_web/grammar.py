@@ -26,6 +26,10 @@ NUMBER = re.compile(r"-?(?:\d+\.\d+|\d+)(?:[eE]-?\d+)?")
 # of them literal. `=`, `*`, `?`, `[`, `]`, `-`, `;`, `:` and `~` are path characters.
 PATH_STOP = set("()'\"\\|, \t\r\n")
 KEYWORDS: dict[str, Any] = {"true": True, "false": False, "none": None, "inf": math.inf}
+# Calls nested (as arguments or through `|`) deeper than this are refused: the parser,
+# the template expansion and the evaluator all recurse once per level, and a hostile
+# target must get a 400, not exhaust Python's stack. Real dashboards nest a dozen.
+MAX_DEPTH = 100
 
 
 class GrammarError(InputError):
@@ -66,6 +70,12 @@ class _Parser:
     def __init__(self, text: str) -> None:
         self.text = text
         self.pos = 0
+        self.depth = 0  # calls open around the current position, pipes included
+
+    def enter(self, position: int) -> None:
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise self.fail(f"functions nested more than {MAX_DEPTH} deep", position)
 
     def fail(self, why: str, position: int | None = None) -> GrammarError:
         return GrammarError(self.text, self.pos if position is None else position, why)
@@ -97,9 +107,11 @@ class _Parser:
         self.skip_space()
         start = self.pos
         node: Node = self.call_or_path()
+        depth = self.depth
         while True:
             self.skip_space()
             if self.peek() != "|":
+                self.depth = depth
                 return node
             self.pos += 1
             self.skip_space()
@@ -107,6 +119,7 @@ class _Parser:
             piped = self.call_or_path()
             if not isinstance(piped, Call):
                 raise self.fail("expected a function call after '|'", call_start)
+            self.enter(call_start)  # each pipe wraps the expression in one more call
             node = Call(piped.name, (node, *piped.args), piped.kwargs,
                         self.text[start:self.pos].strip())
 
@@ -118,8 +131,11 @@ class _Parser:
             while after < len(self.text) and self.text[after] in " \t":
                 after += 1
             if after < len(self.text) and self.text[after] == "(":
+                self.enter(start)
                 self.pos = after + 1
-                return self.call(match.group(), start)
+                call = self.call(match.group(), start)
+                self.depth -= 1
+                return call
         return self.path()
 
     def call(self, name: str, start: int) -> Call:

@@ -75,6 +75,9 @@ class WebSettings:
                              "points one request may read", metavar="N")
     max_seconds: float = option(30.0, positive_float,
                                 "seconds one request may spend evaluating", metavar="SECONDS")
+    max_target_length: int = option(
+        65_536, int_at_least(1), "characters one target may have; a longer one is refused "
+        "before it is parsed", metavar="CHARS")
     max_width: int = option(4000, int_at_least(1), "widest image in pixels", metavar="PX")
     max_height: int = option(4000, int_at_least(1), "tallest image in pixels", metavar="PX")
     storage_schemas: str | None = option(

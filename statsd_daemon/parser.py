@@ -19,6 +19,7 @@ bare tags given the value `true`), it says so below.
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Any
 
@@ -97,7 +98,11 @@ def metric_key(raw: str, tags: list[str], sanitize: bool = True) -> str:
 
 
 def _number(text: str) -> float | None:
-    return float(text) if _NUMBER.match(text) else None
+    """The value, or None; digits that overflow a float (`1e999`) are refused like `inf`."""
+    if not _NUMBER.match(text):
+        return None
+    value = float(text)
+    return value if math.isfinite(value) else None
 
 
 def _parse_sample(key: str, bit: str, line: str) -> Op:

@@ -7,12 +7,9 @@ must name the file, the line and the key, so the positions are recorded alongsid
 from __future__ import annotations
 
 import configparser
-import re
+import io
 from dataclasses import dataclass, field
 from pathlib import Path
-
-_SECTION = re.compile(r"^\[(?P<name>[^\]]+)\]")
-_KEY = re.compile(r"^(?P<key>[^\s=:;#][^=:]*?)\s*[=:]")
 
 
 class ConfigError(Exception):
@@ -100,14 +97,42 @@ def parse_ini(text: str, path: str = "<config>") -> IniFile:
         name: IniSection(name=name, path=path, values=dict(parser.items(name)))
         for name in parser.sections()
     }
-    current: IniSection | None = None
-    for number, raw in enumerate(text.splitlines(), start=1):
-        if not raw or raw[0].isspace():
-            continue  # blank, or a continuation of a multi-line value
-        if match := _SECTION.match(raw):
-            current = sections.get(match["name"])
-            if current is not None:
-                current.header_line = number
-        elif current is not None and (match := _KEY.match(raw)):
-            current.lines.setdefault(parser.optionxform(match["key"].strip()), number)
+    _record_lines(parser, text, sections)
     return IniFile(path=path, sections=sections)
+
+
+def _record_lines(parser: configparser.RawConfigParser, text: str,
+                  sections: dict[str, IniSection]) -> None:
+    """Note the line of every header and key, reading the text the way configparser's
+    own loop does (same line splitting, comments, indented continuations, header and
+    key patterns), so that whatever it accepted has a line to be blamed on."""
+    defaults: dict[str, int] = {}  # keys of [DEFAULT], inherited by every section
+    current: dict[str, int] | None = None
+    in_value = False  # an option was just read: deeper-indented lines continue it
+    indent_level = 0
+    for number, line in enumerate(io.StringIO(text), start=1):
+        stripped = line.strip()
+        if not stripped or stripped.startswith(("#", ";")):
+            continue
+        first = parser.NONSPACECRE.search(line)
+        indent = first.start() if first else 0
+        if current is not None and in_value and indent > indent_level:
+            continue
+        indent_level = indent
+        if match := parser.SECTCRE.match(stripped):
+            name = match["header"]
+            section = sections.get(name)
+            if section is not None:
+                section.header_line = number
+                current = section.lines
+            else:
+                current = defaults if name == parser.default_section else None
+            in_value = False
+        elif current is not None and (match := parser.OPTCRE.match(stripped)):
+            key = parser.optionxform(match["option"].rstrip())
+            current.setdefault(key, number)
+            in_value = bool(key)
+    for section in sections.values():
+        for key in section.values.keys() - section.lines.keys():
+            if key in defaults:
+                section.lines[key] = defaults[key]

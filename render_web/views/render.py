@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping, Sequence
 
-from flask import Blueprint, Response, request
+from flask import Blueprint, Response, g, request
 from werkzeug.datastructures import MultiDict
 
+from carbon_store.index import PatternTooComplex
+from carbon_store.reader import ReadLimitError
 from render_web.app import state
 from render_web.attime import Window
 from render_web.evaluator import LimitError
@@ -56,6 +59,20 @@ def render() -> Response:
     params = RequestParams(request)
     fmt = request_format(params)
     series_list, window, options = evaluate_request(params, targets_of(params), fmt)
+    response = answer(params, fmt, series_list, window, options)
+    unreadable = g.get("unreadable")
+    if unreadable:
+        response.headers["X-Statsgraph-Warning"] = unreadable_text(unreadable)
+    return response
+
+
+def unreadable_text(unreadable: Mapping[str, str]) -> str:
+    return "; ".join(f"cannot read metric {name!r} ({why})"
+                     for name, why in sorted(unreadable.items()))
+
+
+def answer(params: RequestParams, fmt: str, series_list: list[TimeSeries], window: Window,
+           options: GraphOptions | None) -> Response:
 
     if fmt == "json":
         max_points = params.integer("maxDataPoints", None, low=1)
@@ -94,11 +111,31 @@ def evaluate_request(params: RequestParams, targets: Sequence[str], fmt: str
                      ) -> tuple[list[TimeSeries], Window, GraphOptions | None]:
     """The series of `targets` over the window `params` names, with `read_request`'s
     window and options."""
+    web = state()
+    limit = web.settings.max_target_length
+    for target in targets:
+        if len(target) > limit:
+            raise LimitError(f"a target may have at most {limit} characters "
+                             f"(max_target_length); this one has {len(target)}")
     window, xff, options = read_request(params, fmt)
     context = Context(window.start, window.end, window.now, window.tz, xff)
     templates = {key[len("template["):-1]: value for key, value in params.single().items()
                  if key.startswith("template[") and key.endswith("]")}
-    series_list = state().evaluator.evaluate_targets(list(targets), context, templates)
+    reader_scope = getattr(web.reader, "scope", None)
+    scope = (reader_scope(web.settings.max_series, web.settings.max_points)
+             if reader_scope is not None else contextlib.nullcontext())
+    with scope as reads:
+        try:
+            series_list = web.evaluator.evaluate_targets(list(targets), context, templates)
+        except ReadLimitError as exc:
+            raise LimitError(str(exc)) from None
+        except PatternTooComplex as exc:
+            raise InputError(str(exc)) from None
+    unreadable = reads.unreadable if reads is not None else {}
+    if unreadable and not series_list:
+        # Nothing to draw, and the reason is files that could not be read: say which.
+        raise InputError(unreadable_text(unreadable))
+    g.unreadable = unreadable
     if xff:
         for series in series_list:
             series.x_files_factor = xff
