@@ -12,6 +12,7 @@ from collections.abc import Callable
 import whisper
 
 from carbon_store.cache import MetricCache
+from carbon_store.index import PatternTooComplex, check_pattern
 from carbon_store.names import BadName, normalize
 from carbon_store.patterns import find_cached
 
@@ -33,7 +34,9 @@ def answer(request: object, cache: MetricCache, whisper_path: Callable[[str], st
             metrics = [normalize(str(m)) for m in request["metrics"]]
             return {"datapointsByMetric": {m: _points(cache, m) for m in metrics}}
         if kind == "cache-find":  # ours: names held only in the cache, for `find`
-            return {"metrics": find_cached(cache.names(), str(request["pattern"]))}
+            pattern = str(request["pattern"])
+            check_pattern(pattern)  # an exploding {a,b} list would stall the reactor
+            return {"metrics": find_cached(cache.names(), pattern)}
         if kind == "get-metadata":
             metric = normalize(str(request["metric"]))
             key = request.get("key")
@@ -47,6 +50,8 @@ def answer(request: object, cache: MetricCache, whisper_path: Callable[[str], st
         return {"error": f"missing {exc.args[0]!r} in request"}
     except BadName as exc:
         return {"error": f"bad metric name: {exc}"}
+    except PatternTooComplex as exc:
+        return {"error": str(exc)}
     except (OSError, whisper.WhisperException) as exc:
         return {"error": f"cannot read metadata: {exc}"}
     return {"error": f'Invalid request type "{kind}"'}

@@ -20,6 +20,7 @@ from twisted.internet import task, threads
 from twisted.logger import Logger
 
 from carbon_store.cache import MetricCache
+from carbon_store.index import Containment
 from carbon_store.intake import Intake
 from carbon_store.names import BadName, normalize, relative_path
 from carbon_store.protocols import (
@@ -117,6 +118,7 @@ class StoreCore(Service):
         self.writer = Writer(self.cache, rules, settings)
         self.receivers: list[ReceiverFactory] = []
         self.udp_ports: list[internet.UDPServer] = []
+        self._containment = Containment(settings.storage)
         self.query_factory = CacheQueryFactory(self.cache, self.whisper_path)
         self.paused = False
         self.pauses = 0
@@ -128,7 +130,11 @@ class StoreCore(Service):
         self.agent_prefix = f"{settings.carbon_metric_prefix}.agents.{host}{instance}"
 
     def whisper_path(self, metric: str) -> str:
-        return str(Path(self.settings.storage) / relative_path(metric))
+        """The file of `metric`; an OSError when a planted link would lead outside."""
+        path = str(Path(self.settings.storage) / relative_path(metric))
+        if not self._containment.contains(path):
+            raise OSError(f"{metric!r} leads outside the storage directory")
+        return path
 
     # -- lifecycle --------------------------------------------------------------------
 

@@ -215,15 +215,15 @@ def test_escaping_names_through_every_receiver_stay_inside(carbon_daemon, plante
     assert carbon.proc.poll() is None
 
 
-@pytest.mark.xfail(strict=True, reason="get-metadata opens the path without the "
-                   "containment check (carbon_store/query.py and service.whisper_path "
-                   "are not this change's files)")
 def test_get_metadata_does_not_read_through_a_link_out(carbon_daemon, planted):
     storage, _ = planted
     carbon = carbon_daemon(*FAST, storage=storage)
     reply = carbon.query({"type": "get-metadata", "metric": "link.secret",
                           "key": "aggregationMethod"})
-    assert "value" not in reply
+    assert "value" not in reply and "outside the storage" in reply["error"]
+    exploding = carbon.query({"type": "cache-find", "pattern": "{a,b}" * 30})
+    assert "expand to more than" in exploding["error"]
+    assert "metrics" in carbon.query({"type": "cache-find", "pattern": "*"})
 
 
 class RunsCommand:
