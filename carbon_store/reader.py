@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 import numpy as np
 import whisper
@@ -142,8 +142,9 @@ class ReadScope:
         self.points += points
 
 
-@dataclass(frozen=True)
-class Node:
+class Node(NamedTuple):
+    """A branch or leaf of the tree (a tuple: finds make thousands of them)."""
+
     path: str
     is_leaf: bool
 
