@@ -37,6 +37,7 @@ from carbon_store.index import Containment
 from carbon_store.names import relative_path
 from carbon_store.schemas import StorageRules
 from carbon_store.settings import CarbonSettings
+from carbon_store.tagindex import register_tagged
 from statsgraph.ratelimit import RateLimitedLog, TokenBucket
 
 log = Logger()
@@ -243,6 +244,12 @@ class Writer:
         errors = [str(failure)] * len(names) if failure else done.result()
         for name, error in zip(names, errors, strict=True):
             retry_at = 0.0
+            if error is None and ";" in name:
+                # The file's path is a hash: the tag index finds the name in this list.
+                try:
+                    register_tagged(self.root, name)
+                except OSError as exc:  # the points are still written; only /tags misses it
+                    self.error_log(f"cannot record the tagged name {name!r}: {exc}")
             with self._stats_lock:
                 if error is None:
                     self.stats.creates += 1

@@ -22,9 +22,11 @@ from twisted.python.failure import Failure
 from werkzeug.exceptions import HTTPException
 
 from carbon_store.index import MetricIndex
-from carbon_store.reader import MetricReader
+from carbon_store.reader import LocalCache, MetricReader
+from carbon_store.tagindex import TagIndex
 from render_web.datastore import StoreSource, ThreadLocalCache
 from render_web.evaluator import Evaluator, LimitError, Limits
+from render_web.eventstore import EventStore
 from render_web.functions import default_registry
 from render_web.functions.registry import FunctionRegistry, InputError
 from render_web.graph import GraphRenderer
@@ -47,6 +49,8 @@ class WebState:
     clock: Callable[[], float]
     graphs: GraphRenderer
     store: GraphStore
+    tags: TagIndex | None = None
+    events: EventStore | None = None
 
 
 def state() -> WebState:
@@ -65,6 +69,15 @@ def make_reader(settings: WebSettings, index: MetricIndex | None = None) -> Metr
     if index is None:
         index = MetricIndex(settings.storage, max_age=settings.index_refresh)
     return MetricReader(settings.storage, cache, rules, index)
+
+
+def make_tag_index(settings: WebSettings, reader: MetricReader) -> TagIndex:
+    """The tag index of the reader's storage; the cache's tagged names are seen only
+    when the cache is in this process (the cache query protocol lists untagged names)."""
+    cache = reader.cache
+    names = cache.cache.names if isinstance(cache, LocalCache) else None
+    return TagIndex(reader.root, cache_names=names,
+                    max_age=settings.index_refresh or 0.0)
 
 
 def create_app(settings: WebSettings, *, reader: MetricReader | None = None,
@@ -89,10 +102,14 @@ def create_app(settings: WebSettings, *, reader: MetricReader | None = None,
     registry = registry if registry is not None else default_registry()
     source = StoreSource(reader)
     limits = Limits(settings.max_series, settings.max_points, settings.max_seconds)
-    app.extensions[EXTENSION] = WebState(settings, reader, source, registry,
-                                         Evaluator(registry, source, limits), clock,
-                                         GraphRenderer(),
-                                         GraphStore(settings.db_path, clock=clock))
+    tag_index = make_tag_index(settings, reader)
+    event_store = EventStore(settings.db_path, clock=clock)
+    evaluator = Evaluator(registry, source, limits, tag_index=tag_index,
+                          event_store=event_store)
+    app.extensions[EXTENSION] = WebState(settings, reader, source, registry, evaluator,
+                                         clock, GraphRenderer(),
+                                         GraphStore(settings.db_path, clock=clock),
+                                         tag_index, event_store)
     modules = [render, metrics, functions, tags, events, version, health, api, images]
     modules.extend(_optional_views("pages"))
     for module in modules:

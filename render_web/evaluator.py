@@ -218,12 +218,14 @@ class Evaluator:
     """Evaluates the targets of one request."""
 
     def __init__(self, registry: FunctionRegistry, source: SeriesSource,
-                 limits: Limits = Limits(), clock: Callable[[], float] = time.monotonic
-                 ) -> None:
+                 limits: Limits = Limits(), clock: Callable[[], float] = time.monotonic,
+                 tag_index: Any = None, event_store: Any = None) -> None:
         self.registry = registry
         self.source = source
         self.limits = limits
         self.clock = clock
+        self.tag_index = tag_index
+        self.event_store = event_store
 
     def evaluate_targets(self, targets: Sequence[str], context: Context,
                          templates: dict[str, str] | None = None) -> list[TimeSeries]:
@@ -257,7 +259,22 @@ class Evaluator:
                 return self._call(ctx, node, evaluate, fetch)
             raise InputError(f"{_describe(node)} is not a series expression")
 
-        base = replace(context, evaluator=evaluate, registry=self.registry)
+        def evaluate_text(ctx: Context, text: str) -> list[TimeSeries]:
+            tree = parse_target(text)
+            fetch(list(path_expressions(tree)), ctx)
+            return evaluate(ctx, tree)
+
+        def fetch_names(ctx: Context, names: list[str]) -> list[TimeSeries]:
+            budget.check_time()
+            found = self.source.fetch(list(dict.fromkeys(names)), ctx.start, ctx.end,
+                                      ctx.now)
+            out = [s for name in dict.fromkeys(names) for s in found.get(name, [])]
+            budget.charge(out)
+            return out
+
+        base = replace(context, evaluator=evaluate, registry=self.registry,
+                       target_evaluator=evaluate_text, name_fetcher=fetch_names,
+                       tag_index=self.tag_index, event_store=self.event_store)
         fetch([p for tree in trees for p in path_expressions(tree)], base)
         results: list[TimeSeries] = []
         for tree in trees:
@@ -282,7 +299,8 @@ class Evaluator:
         args = [value(arg) for arg in node.args]
         kwargs = {name: value(arg) for name, arg in node.kwargs}
         positional, keywords = bind(spec, args, kwargs)
-        call_ctx = replace(ctx, args=node.args + tuple(arg for _, arg in node.kwargs))
+        call_ctx = replace(ctx, args=node.args + tuple(arg for _, arg in node.kwargs),
+                           call_text=node.text)
         try:
             result = spec.func(call_ctx, *positional, **keywords)
         except InputError:

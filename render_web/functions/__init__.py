@@ -13,7 +13,8 @@ def function_modules() -> list[ModuleType]:
 
     # One module per graphite-web function group ("Filter Series", "Filter Data" and
     # "Sorting" share filters).
-    names = ["combine", "transform", "calculate", "filters", "alias", "graph", "special"]
+    names = ["combine", "transform", "calculate", "filters", "alias", "graph", "special",
+             "queries"]
     return [import_module(f"render_web.functions.{name}") for name in names]
 
 

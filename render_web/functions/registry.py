@@ -193,11 +193,22 @@ class Context:
     x_files_factor: float = 0.0
     # The unevaluated argument nodes of the call being evaluated.
     args: tuple[Node | Any, ...] = ()
+    # The current call as written (seriesByTag's series keep it as path expression).
+    call_text: str = ""
     evaluator: Callable[[Context, Node], SeriesList] | None = field(default=None,
                                                                     compare=False)
     registry: FunctionRegistry | None = field(default=None, compare=False)
     # Shared by every call of one request (stacked()'s running totals, for instance).
     state: dict[str, Any] = field(default_factory=dict, compare=False)
+    # Evaluates a new target string (aliasQuery, applyByNode) within the same limits.
+    target_evaluator: Callable[[Context, str], SeriesList] | None = field(default=None,
+                                                                          compare=False)
+    # Fetches exact series names (seriesByTag's matches) within the same limits.
+    name_fetcher: Callable[[Context, list[str]], SeriesList] | None = field(default=None,
+                                                                            compare=False)
+    # carbon_store.tagindex.TagIndex and render_web.eventstore.EventStore, when present.
+    tag_index: Any = field(default=None, compare=False)
+    event_store: Any = field(default=None, compare=False)
 
     def with_window(self, start: int, end: int) -> Context:
         return replace(self, start=int(start), end=int(end))
@@ -210,6 +221,21 @@ class Context:
         context = self.with_window(self.start if start is None else start,
                                    self.end if end is None else end)
         return self.evaluator(context, node)
+
+    def evaluate_target(self, text: str, start: int | None = None, end: int | None = None
+                        ) -> SeriesList:
+        """A target string evaluated as a whole new target, by default over this window."""
+        if self.target_evaluator is None:
+            raise InputError("this context cannot evaluate targets")
+        context = self.with_window(self.start if start is None else start,
+                                   self.end if end is None else end)
+        return self.target_evaluator(context, text)
+
+    def fetch_names(self, names: list[str]) -> SeriesList:
+        """The series of exact metric names over this window (missing ones left out)."""
+        if self.name_fetcher is None:
+            raise InputError("this context cannot fetch series")
+        return self.name_fetcher(self, names)
 
     def refetch(self, index: int, start: int, end: int) -> SeriesList:
         """Argument `index` of the current call, evaluated again over (start, end]."""

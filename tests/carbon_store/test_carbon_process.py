@@ -180,3 +180,15 @@ def test_bad_carbon_config_names_file_line_key(tmp_path):
                              str(config)], capture_output=True, text=True, timeout=60)
     assert result.returncode == 2
     assert f"{config}:2: [carbon] max_cache_size: expected a number or inf" in result.stderr
+
+
+def test_a_tagged_series_is_found_by_its_tags(carbon_daemon, tmp_path):
+    """The store records each tagged name it creates, so the tag index can list it."""
+    from carbon_store.tagindex import TagIndex
+
+    carbon = carbon_daemon("--max-updates-per-second", "inf")
+    carbon.send_lines(f"disk.used;dc=us;host=a 5 {int(time.time())}")
+    index = TagIndex(carbon.storage, max_age=0)
+    wait_for(lambda: index.find_series(["dc=us"]), timeout=30,
+             what="the tagged series in the tag index")
+    assert index.find_series(["dc=us"]) == ["disk.used;dc=us;host=a"]
