@@ -93,6 +93,12 @@ class RulesSource:
         log.info("storage rules reloaded from {path}", path=str(self.schemas))
 
 
+def _idle(settings: CarbonSettings) -> float:
+    """The idle timeout of TCP connections; 0 (or inf) = none."""
+    seconds = settings.idle_timeout
+    return 0 if seconds == float("inf") else seconds
+
+
 def _rss_bytes() -> int:
     """Resident memory now (carbon's memUsage), from /proc where there is one."""
     try:
@@ -119,7 +125,8 @@ class StoreCore(Service):
         self.receivers: list[ReceiverFactory] = []
         self.udp_ports: list[internet.UDPServer] = []
         self._containment = Containment(settings.storage)
-        self.query_factory = CacheQueryFactory(self.cache, self.whisper_path)
+        self.query_factory = CacheQueryFactory(self.cache, self.whisper_path,
+                                               _idle(settings), reactor)
         self.paused = False
         self.pauses = 0
         self._writer_done = None
@@ -301,7 +308,7 @@ class CarbonService(MultiService):
         listeners: list[Service] = []
         if settings.port:
             plaintext = ReceiverFactory(PlaintextReceiver, core.intake,
-                                        settings.line_max_length)
+                                        settings.line_max_length, _idle(settings), reactor)
             core.receivers.append(plaintext)
             listeners.append(internet.TCPServer(settings.port, plaintext,
                                                 interface=settings.bind, reactor=reactor))
@@ -310,7 +317,8 @@ class CarbonService(MultiService):
             core.udp_ports.append(udp)
             listeners.append(udp)
         if settings.pickle_port:
-            pickled = ReceiverFactory(PickleReceiver, core.intake, settings.pickle_max_length)
+            pickled = ReceiverFactory(PickleReceiver, core.intake, settings.pickle_max_length,
+                                      _idle(settings), reactor)
             core.receivers.append(pickled)
             listeners.append(internet.TCPServer(settings.pickle_port, pickled,
                                                 interface=settings.bind, reactor=reactor))

@@ -97,6 +97,10 @@ class CarbonSettings:
     pickle_max_length: int = option(1048576, int_at_least(1024),
                                     "largest pickle frame; a larger one drops the connection",
                                     metavar="BYTES")
+    idle_timeout: float = option(300.0, non_negative_or_inf,
+                                 "seconds a plaintext, pickle or cache query connection may "
+                                 "stay silent before it is closed; 0 = never",
+                                 metavar="SECONDS")
     whisper_autoflush: bool = option(False, parse_bool, "fsync after every whisper write",
                                      metavar="BOOL")
     whisper_sparse_create: bool = option(False, parse_bool,

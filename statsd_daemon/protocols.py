@@ -1,6 +1,8 @@
 """The daemon's network edge: bytes in, calls into the aggregator and the admin commands.
 
-Nothing here parses metrics; it frames bytes and hands them on.
+Nothing here parses metrics; it frames bytes and hands them on. TCP connections (metrics
+and admin) are closed after `idle_timeout` seconds without data, so idle clients cannot
+hold sockets forever.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from twisted.internet import udp
 from twisted.internet.protocol import DatagramProtocol, Factory, Protocol
 from twisted.logger import Logger
 from twisted.protocols.basic import LineOnlyReceiver
+from twisted.protocols.policies import TimeoutMixin
 
 from statsd_daemon import admin
 from statsd_daemon.aggregator import Aggregator
@@ -32,6 +35,32 @@ class Activity:
         self.last_msg_seen = seconds()
 
 
+class _IdleTimeout(TimeoutMixin):
+    """Closes the connection after `idle_timeout` seconds without data (0: never), on
+    the given reactor (a fake clock in tests)."""
+
+    idle_timeout: float = 0
+    reactor: object = None
+
+    def connectionMade(self) -> None:
+        if self.idle_timeout:
+            self.setTimeout(self.idle_timeout)
+
+    def callLater(self, period: float, func: object) -> object:
+        reactor = self.reactor
+        if reactor is None:
+            from twisted.internet import reactor
+        return reactor.callLater(period, func)
+
+    def dataReceived(self, data: bytes) -> None:
+        self.resetTimeout()
+        super().dataReceived(data)
+
+    def connectionLost(self, reason: object = None) -> None:
+        self.setTimeout(None)
+        super().connectionLost(reason)
+
+
 class StatsdDatagramProtocol(DatagramProtocol):
     """One datagram, any number of newline-separated lines."""
 
@@ -46,7 +75,7 @@ class StatsdDatagramProtocol(DatagramProtocol):
         self.activity.last_msg_seen = self.activity.seconds()
 
 
-class StatsdStreamProtocol(Protocol):
+class _StreamFraming(Protocol):
     """Newline-framed metrics over TCP.
 
     Unlike `LineOnlyReceiver`, an over-long line does not drop the connection (nor the
@@ -90,17 +119,26 @@ class StatsdStreamProtocol(Protocol):
         self._partial = b""
 
 
+class StatsdStreamProtocol(_IdleTimeout, _StreamFraming):
+    """Newline-framed metrics over TCP, closed when idle (see `_StreamFraming`)."""
+
+
 class StatsdStreamFactory(Factory):
     noisy = False
-    def __init__(self, aggregator: Aggregator, activity: Activity) -> None:
+    def __init__(self, aggregator: Aggregator, activity: Activity,
+                 idle_timeout: float = 0, reactor: object = None) -> None:
         self.aggregator = aggregator
         self.activity = activity
+        self.idle_timeout = idle_timeout
+        self.reactor = reactor
 
     def buildProtocol(self, addr: object) -> StatsdStreamProtocol:
-        return StatsdStreamProtocol(self.aggregator, self.activity)
+        protocol = StatsdStreamProtocol(self.aggregator, self.activity)
+        protocol.idle_timeout, protocol.reactor = self.idle_timeout, self.reactor
+        return protocol
 
 
-class AdminProtocol(LineOnlyReceiver):
+class AdminProtocol(_IdleTimeout, LineOnlyReceiver):
     """etsy's management interface, one command per line."""
 
     delimiter = b"\n"
@@ -119,11 +157,16 @@ class AdminProtocol(LineOnlyReceiver):
 
 class AdminFactory(Factory):
     noisy = False
-    def __init__(self, daemon: admin.Daemon) -> None:
+    def __init__(self, daemon: admin.Daemon, idle_timeout: float = 0,
+                 reactor: object = None) -> None:
         self.daemon = daemon
+        self.idle_timeout = idle_timeout
+        self.reactor = reactor
 
     def buildProtocol(self, addr: object) -> AdminProtocol:
-        return AdminProtocol(self.daemon)
+        protocol = AdminProtocol(self.daemon)
+        protocol.idle_timeout, protocol.reactor = self.idle_timeout, self.reactor
+        return protocol
 
 
 class StatsdPort(udp.Port):

@@ -151,11 +151,13 @@ class StatsdService(MultiService):
                 interface=settings.bind, recv_buffer=settings.udp_recv_buffer,
                 reactor=reactor)
             tcp = internet.TCPServer(settings.port,
-                                     StatsdStreamFactory(self.aggregator, self.activity),
+                                     StatsdStreamFactory(self.aggregator, self.activity,
+                                                         settings.idle_timeout, reactor),
                                      interface=settings.bind, reactor=reactor)
             self.listeners += [self.udp, tcp]
         if settings.admin_port:
-            self.listeners.append(internet.TCPServer(settings.admin_port, AdminFactory(self),
+            admin_factory = AdminFactory(self, settings.idle_timeout, reactor)
+            self.listeners.append(internet.TCPServer(settings.admin_port, admin_factory,
                                                      interface=settings.bind,
                                                      reactor=reactor))
         for listener in self.listeners:
@@ -246,7 +248,7 @@ class StatsdService(MultiService):
         """Apply re-read settings (SIGHUP). Listeners keep their sockets: a change of
         address, port or buffer size needs a restart, and says so."""
         old = self.settings
-        for key in ("bind", "port", "admin_port", "udp_recv_buffer"):
+        for key in ("bind", "port", "admin_port", "udp_recv_buffer", "idle_timeout"):
             if getattr(old, key) != getattr(settings, key):
                 log.warn("{key} changed; it takes effect at the next restart", key=key)
         self.settings = settings

@@ -18,6 +18,7 @@ from statsgraph.options import (
     option,
     parse_bool,
     parse_destinations,
+    parse_float,
     parse_float_list,
     parse_optional_bool,
     parse_port,
@@ -79,6 +80,13 @@ def parse_thresholds(text: str) -> tuple[float, ...]:
     return values
 
 
+def non_negative_float(text: str) -> float:
+    value = parse_float(text)
+    if value < 0:
+        raise OptionError(f"must be 0 or more, got {text.strip()}")
+    return value
+
+
 def parse_prefix(text: str) -> str:
     """A namespace element: may be empty, has no leading or trailing dot."""
     text = text.strip()
@@ -100,6 +108,9 @@ class StatsdSettings:
     udp_recv_buffer: int = option(8 * MIB, int_at_least(0),
                                   "UDP receive buffer to ask the kernel for, in bytes "
                                   "(0 = the kernel's default)", metavar="BYTES")
+    idle_timeout: float = option(300.0, non_negative_float,
+                                 "seconds a TCP metrics or admin connection may stay silent "
+                                 "before it is closed; 0 = never", metavar="SECONDS")
     carbon: tuple[tuple[str, int], ...] = option(
         (("127.0.0.1", 2003),), parse_destinations,
         "carbon destination HOST:PORT ('none' for no destination)",
