@@ -20,6 +20,7 @@ from flask import Flask, current_app, jsonify
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from carbon_store.index import MetricIndex
 from carbon_store.reader import LocalCache, MetricReader
@@ -120,6 +121,11 @@ def create_app(settings: WebSettings, *, reader: MetricReader | None = None,
     app.register_error_handler(NameTakenError, _name_taken)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _bug)
+    if settings.trusted_proxies:
+        # The scheme, host and prefix the browser used, as the proxy reports them: the
+        # same-origin check of writes and the URLs we hand out depend on them.
+        n = settings.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_prefix=n)
     return app
 
 

@@ -66,6 +66,10 @@ class WebSettings:
     time_zone: str = option("UTC", time_zone, "default time zone of requests (graphite's "
                             "TIME_ZONE); a request's tz parameter overrides it", metavar="TZ")
     threads: int = option(16, int_at_least(1), "requests served at once", metavar="N")
+    trusted_proxies: int = option(
+        0, int_at_least(0), "reverse proxies in front whose X-Forwarded-For/-Proto/-Host/"
+        "-Prefix headers are believed (0: none; behind one TLS-terminating proxy, 1)",
+        metavar="N")
     index_refresh: float = option(2.0, positive_float, "seconds between re-reads of the "
                                   "metric tree (only changed folders are listed again)",
                                   metavar="SECONDS")
