@@ -149,6 +149,16 @@ def render_cases() -> list[dict]:
     add("groupByNode_maxSeries", 'groupByNode(golden.apps.*.*.count,2,"maxSeries")')
     add("groupByNode_negative", 'groupByNode(golden.servers.*.cpu,-2,"max")')
     add("groupByNode_gaps", 'groupByNode(golden.gaps.*,1,"avg_zero")')
+    add("mapReduce_divideSeries", 'reduceSeries(mapSeries(golden.servers.web*.{cpu,load},2),'
+        '"divideSeries",3,"load","cpu")')
+    add("mapReduce_aliases_asPercent",
+        'reduce(map(golden.apps.*.*.count,2),"asPercent",3,"post","get")')
+    add("mapReduce_sumSeries", 'reduceSeries(mapSeries(golden.apps.*.*.count,2),'
+        '"sumSeries",3,"post","get")')
+    add("mapReduce_unmatched", 'reduceSeries(mapSeries(golden.servers.*.cpu,2),'
+        '"divideSeries",3,"a","b")')
+    add("mapReduce_nested", 'aliasByNode(reduceSeries(mapSeries(golden.servers.web*.{cpu,load},'
+        '2),"diffSeries",3,"cpu","load"),1,3)')
     add("sumSeriesWithWildcards", "sumSeriesWithWildcards(golden.apps.*.*.count,2)")
     add("sumSeriesWithWildcards_two", "sumSeriesWithWildcards(golden.apps.*.*.count,2,3)")
     add("averageSeriesWithWildcards", "averageSeriesWithWildcards(golden.apps.*.*.count,3)")

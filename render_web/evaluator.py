@@ -82,6 +82,20 @@ def _is_series_list(value: Any) -> bool:
     return isinstance(value, list) and all(isinstance(s, TimeSeries) for s in value)
 
 
+def _is_series_lists(value: Any) -> bool:
+    """A list of series lists, as mapSeries gives (and reduceSeries takes)."""
+    return isinstance(value, list) and all(_is_series_list(v) for v in value)
+
+
+def _flat(value: Any) -> Any:
+    """A mapSeries result flattened to one series list wherever a plain series list is
+    wanted (graphite-web's evaluateTarget concatenates a target's result the same way);
+    anything else unchanged."""
+    if value and _is_series_lists(value):
+        return [s for series_list in value for s in series_list]
+    return value
+
+
 def _describe(value: Any) -> str:
     if isinstance(value, list):
         return "a series list"
@@ -109,7 +123,13 @@ def convert(spec: FunctionSpec, param: Param, value: Any) -> Any:
 
     if value is None and not param.required:
         return None
-    if kind in (ParamType.SERIES_LIST, ParamType.SERIES_LISTS, ParamType.SERIES):
+    if kind is ParamType.SERIES_LISTS:
+        # a mapSeries result, or a plain series list (taken as a single list)
+        if not (_is_series_list(value) or _is_series_lists(value)):
+            raise bad("a series list or a list of series lists (a mapSeries() call)")
+        return value
+    value = _flat(value)
+    if kind in (ParamType.SERIES_LIST, ParamType.SERIES):
         if not _is_series_list(value):
             raise bad("a series list (a metric path or a function call)")
         return value
@@ -247,7 +267,8 @@ class Evaluator:
                 budget.charge(series_list)
                 prefetched[pattern, ctx.start, ctx.end] = series_list
 
-        def evaluate(ctx: Context, node: Node) -> list[TimeSeries]:
+        def evaluate_raw(ctx: Context, node: Node) -> list[Any]:
+            """A series list, or the list of series lists of a mapSeries call."""
             budget.check_time()
             if isinstance(node, PathExpr):
                 key = (node.text, ctx.start, ctx.end)
@@ -256,8 +277,11 @@ class Evaluator:
                 # Functions own their results: hand out copies of what is cached.
                 return [s.copy() for s in prefetched[key]]
             if isinstance(node, Call):
-                return self._call(ctx, node, evaluate, fetch)
+                return self._call(ctx, node, evaluate_raw, fetch)
             raise InputError(f"{_describe(node)} is not a series expression")
+
+        def evaluate(ctx: Context, node: Node) -> list[TimeSeries]:
+            return _flat(evaluate_raw(ctx, node))
 
         def evaluate_text(ctx: Context, text: str) -> list[TimeSeries]:
             tree = parse_target(text)
@@ -284,8 +308,8 @@ class Evaluator:
         return results
 
     def _call(self, ctx: Context, node: Call,
-              evaluate: Callable[[Context, Node], list[TimeSeries]],
-              fetch: Callable[[Sequence[str], Context], None]) -> list[TimeSeries]:
+              evaluate: Callable[[Context, Node], list[Any]],
+              fetch: Callable[[Sequence[str], Context], None]) -> list[Any]:
         spec = self.registry.get(node.name)
         if spec is None:
             raise InputError(f"unknown function {node.name}()")
@@ -307,7 +331,7 @@ class Evaluator:
             raise
         except (ValueError, TypeError, ZeroDivisionError, KeyError, IndexError) as exc:
             raise InputError(f"{spec.name}(): {exc}") from exc
-        if not _is_series_list(result):
+        if not (_is_series_list(result) or _is_series_lists(result)):
             raise InputError(f"{spec.name}() did not give a series list")
         return result
 

@@ -675,3 +675,64 @@ def percentile_of_series(ctx: Context, seriesList: Sequence[TimeSeries], n: floa
     name = f"percentileOfSeries({seriesList[0].path_expression},{n:g})"
     return [new_series(ctx, name, start, step, row_percentiles(matrix.T, n, interpolate))]
 
+
+
+# --- map / reduce ---------------------------------------------------------------------
+
+@series_function("mapSeries", GROUP, [
+    SERIES_LIST,
+    Param("mapNodes", ParamType.NODE_OR_TAG, required=True, multiple=True),
+], aliases=["map"])
+def map_series(ctx: Context, seriesList: Sequence[TimeSeries], *mapNodes: int | str
+               ) -> list[SeriesList]:
+    """Split the series into lists sharing the same `mapNodes` (nodes or tags), in order
+    of first appearance: a list of series lists, meant for reduceSeries."""
+    return list(group_by(seriesList, lambda s: agg_key(s, mapNodes)).values())
+
+
+def _reduce_slots(series_lists: Sequence[Sequence[TimeSeries]], function: str, node: int,
+                  matchers: Sequence[str]) -> dict[str, list[TimeSeries | None]]:
+    """reduce name -> one slot per matcher, filled with the series whose node `node`
+    equals that matcher (a later match replaces an earlier one, as in graphite-web)."""
+    slots: dict[str, list[TimeSeries | None]] = {}
+    for series in _flatten(series_lists):
+        parts = series.name.split(".")
+        try:
+            value = parts[node]
+        except IndexError:
+            raise InputError(f"reduceSeries(): series {series.name!r} has no node "
+                             f"{node}") from None
+        if value not in matchers:
+            continue
+        key = ".".join(parts[:node]) + ".reduce." + function
+        slots.setdefault(key, [None] * len(matchers))[matchers.index(value)] = series
+    return slots
+
+
+@series_function("reduceSeries", GROUP, [
+    Param("seriesLists", ParamType.SERIES_LISTS, required=True),
+    Param("reduceFunction", ParamType.STRING, required=True),
+    Param("reduceNode", ParamType.NODE, required=True),
+    Param("reduceMatchers", ParamType.STRING, required=True, multiple=True),
+], aliases=["reduce"])
+def reduce_series(ctx: Context, seriesLists: Sequence[Sequence[TimeSeries]],
+                  reduceFunction: str, reduceNode: int, *reduceMatchers: str) -> SeriesList:
+    """Pair up the series that differ only at `reduceNode` (one per matcher, in matcher
+    order) and apply `reduceFunction` to each set, naming each result after the shared
+    prefix plus `.reduce.<function>` so that it can be mapped again."""
+    if all(isinstance(s, TimeSeries) for s in seriesLists):
+        seriesLists = [seriesLists]  # a plain series list: one list, same pairing
+    results = []
+    for key, members in _reduce_slots(seriesLists, reduceFunction, reduceNode,
+                                      reduceMatchers).items():
+        missing = [m for m, s in zip(reduceMatchers, members, strict=True) if s is None]
+        if missing:
+            # graphite-web fails on the missing argument (a 500); say which one it is.
+            raise InputError(f"reduceSeries(): no series for {', '.join(missing)} "
+                             f"under {key.rsplit('.reduce.', 1)[0]!r}")
+        reduced = ctx.call(reduceFunction, *[[s] for s in members])
+        if not reduced:
+            raise InputError(f"reduceSeries(): {reduceFunction}() gave no series for "
+                             f"{key!r}")
+        results.append(reduced[0].copy(name=key))
+    return results
