@@ -271,6 +271,12 @@ def _bucket_reduce(matrix: np.ndarray, sizes: np.ndarray, func: str) -> np.ndarr
         return get_reducer(func)(matrix)
 
 
+def _day_shift(ctx: Context, moment: int) -> int:
+    """Seconds the request's time zone is ahead of UTC at `moment`."""
+    offset = datetime.fromtimestamp(moment, ctx.tz).utcoffset()
+    return int(offset.total_seconds()) if offset else 0
+
+
 def summarize_values(series: TimeSeries, func: str, interval: int, new_start: int,
                      new_end: int) -> np.ndarray:
     """One value per `interval` bucket from `new_start` until `new_end`: `func` over the
@@ -302,8 +308,11 @@ def summarize_values(series: TimeSeries, func: str, interval: int, new_start: in
 def summarize(ctx: Context, seriesList: SeriesList, intervalString: str, func: str = "sum",
               alignToFrom: bool = False) -> SeriesList:
     """Buckets of `intervalString`, each reduced by `func`. Buckets sit on multiples of
-    the interval since the epoch (UTC days for "1d"), or start at each series' start
-    with `alignToFrom`."""
+    the interval since the epoch, or start at each series' start with `alignToFrom`.
+
+    On purpose unlike graphite-web (a known complaint, graphite-web#1207/#2663): buckets
+    of whole days start at midnight in the request's time zone (its UTC offset at the
+    series' start), not at midnight UTC; in UTC the two are the same."""
     interval = interval_seconds(intervalString, "summarize")
     check_agg_func(func)
     out = []
@@ -311,8 +320,9 @@ def summarize(ctx: Context, seriesList: SeriesList, intervalString: str, func: s
         if alignToFrom:
             new_start, new_end = s.start, s.end
         else:
-            new_start = s.start - s.start % interval
-            new_end = s.end - s.end % interval + interval
+            shift = _day_shift(ctx, s.start) if interval % 86400 == 0 else 0
+            new_start = s.start - (s.start + shift) % interval
+            new_end = s.end - (s.end + shift) % interval + interval
         values = summarize_values(s, func, interval, new_start, new_end)
         suffix = ", true" if alignToFrom else ""
         name = f'summarize({s.name}, "{intervalString}", "{func}"{suffix})'

@@ -388,3 +388,20 @@ def test_helpers() -> None:
     assert transform.tag_value(math.inf) == "inf"
     with pytest.raises(InputError):
         transform.interval_seconds(300, "x")
+
+
+def test_summarize_days_start_at_midnight_in_the_request_time_zone() -> None:
+    from zoneinfo import ZoneInfo
+
+    day = 86400
+    start = 1_700_000_000 - 1_700_000_000 % day - 2 * day   # a UTC midnight, in November
+    hourly = ts("a.b", [1.0] * 72, start=start, step=3600)
+    [utc] = transform.summarize(CTX, [hourly], "1d")
+    assert utc.start == start and utc.step == day          # graphite's UTC days
+    berlin = context(tz=ZoneInfo("Europe/Berlin"))           # UTC+1 in November
+    [local] = transform.summarize(berlin, [hourly], "1d")
+    assert local.start == start - 3600                       # midnight in Berlin
+    # the first Berlin day holds 23 of the series' hours, the next ones 24
+    assert local.to_list()[:3] == [23.0, 24.0, 24.0]
+    [hours] = transform.summarize(berlin, [hourly], "1h")     # shorter: epoch multiples
+    assert hours.start == start
