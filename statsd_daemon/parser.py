@@ -101,7 +101,10 @@ def _number(text: str) -> float | None:
     """The value, or None; digits that overflow a float (`1e999`) are refused like `inf`."""
     if not _NUMBER.match(text):
         return None
-    value = float(text)
+    try:
+        value = float(text)
+    except ValueError:  # `\s` matches U+001C..U+001F, which float() does not strip
+        return None
     return value if math.isfinite(value) else None
 
 
@@ -118,6 +121,8 @@ def _parse_sample(key: str, bit: str, line: str) -> Op:
             # On purpose unlike etsy: @0 would give infinite counts, @2 half counts.
             if value is None or not 0.0 < value <= 1.0:
                 return (BAD, "sample rate not in (0, 1]", line, 0.0)
+            if not math.isfinite(1.0 / value):  # a subnormal rate: infinite weight
+                return (BAD, "sample rate too small", line, 0.0)
             rate = value
         else:
             return (BAD, f"unknown field {extra[:40]!r}", line, 0.0)
@@ -125,7 +130,10 @@ def _parse_sample(key: str, bit: str, line: str) -> Op:
         value = _number(text)
         if value is None:
             return (BAD, "counter value is not a number", line, 0.0)
-        return (COUNTER, key, value * (1.0 / rate), 0.0)
+        scaled = value * (1.0 / rate)
+        if not math.isfinite(scaled):
+            return (BAD, "counter value out of range", line, 0.0)
+        return (COUNTER, key, scaled, 0.0)
     if kind in TIMER_TYPES:
         value = _number(text)
         if value is None:
