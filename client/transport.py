@@ -21,6 +21,7 @@ hook), so parent and child never share one: the child makes its own on first use
 
 from __future__ import annotations
 
+import abc
 import contextlib
 import errno
 import logging
@@ -46,7 +47,7 @@ def _forget_in_child(ref: weakref.ref) -> None:
         transport._after_fork()
 
 
-class Transport:
+class Transport(abc.ABC):
     """What the clients call: `send(data)`, `flush()`, `close()`."""
 
     def __init__(self) -> None:
@@ -69,10 +70,11 @@ class Transport:
         self._lock = threading.Lock()
         self._retry_at = 0.0
 
+    @abc.abstractmethod
     def send(self, data: bytes) -> None:
-        raise NotImplementedError
+        """Send one packet's bytes, or drop them; never raise, never block."""
 
-    def flush(self) -> None:
+    def flush(self) -> None:  # noqa: B027 - a no-op is right for datagrams
         """Push out anything buffered (streams); datagrams are never buffered."""
 
     def close(self) -> None:
@@ -98,11 +100,13 @@ class Transport:
                 return None
             return self._sock
 
+    @abc.abstractmethod
     def _connect(self) -> socket.socket:
-        raise NotImplementedError
+        """A new socket for this transport's address (OSError when it cannot be)."""
 
+    @abc.abstractmethod
     def describe(self) -> str:
-        raise NotImplementedError
+        """The address, for the debug log."""
 
 
 class DatagramTransport(Transport):

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -28,7 +27,7 @@ from render_web.settings import WebSettings
 
 NOW = 1_700_000_000 - 1_700_000_000 % 3600
 WINDOW = {"from": str(NOW - 600), "until": str(NOW), "now": str(NOW)}
-SANITY_SECONDS = 5.0  # a generous bound: "answered at once", not a timing assertion
+REQUEST_TIMEOUT = 30.0  # for the HTTP client only; pytest-timeout catches a hang
 
 
 def make_metric(root: Path, name: str, archives=((60, 1440),), sparse=False) -> Path:
@@ -62,13 +61,9 @@ def client(storage):
 def render(client, *targets, method="get", **params):
     query = [("target", t) for t in targets] + list({**WINDOW, "format": "json",
                                                      **params}.items())
-    started = time.monotonic()
     if method == "post":
-        response = client.post("/render", data=MultiDict(query))
-    else:
-        response = client.get("/render", query_string=query)
-    assert time.monotonic() - started < SANITY_SECONDS
-    return response
+        return client.post("/render", data=MultiDict(query))
+    return client.get("/render", query_string=query)
 
 
 def assert_refused(response, status: int, *words: str) -> str:
@@ -231,9 +226,7 @@ def test_exploding_brace_lists_are_refused(client):
     # 2**30 names in one node: refused without expanding them, on render and find.
     pattern = "hosts." + "{a,b}" * 30 + ".cpu"
     assert_refused(render(client, pattern), 400, "expand to more than")
-    started = time.monotonic()
     response = client.get("/metrics/find", query_string={"query": pattern})
-    assert time.monotonic() - started < SANITY_SECONDS
     assert_refused(response, 400, "expand to more than")
     # So are thousands of one-name lists (each would be one level of recursion).
     assert_refused(client.get("/metrics/find", query_string={"query": "{a}" * 5000}),
@@ -348,7 +341,7 @@ def test_find_of_corrupt_files_answers(damaged):
 
 def fetch(url: str, data: bytes | None = None) -> tuple[int, dict | list]:
     try:
-        with urllib.request.urlopen(url, data=data, timeout=SANITY_SECONDS) as response:
+        with urllib.request.urlopen(url, data=data, timeout=REQUEST_TIMEOUT) as response:
             return response.status, json.loads(response.read())
     except urllib.error.HTTPError as exc:
         return exc.code, json.loads(exc.read())
