@@ -15,6 +15,7 @@ from statsgraph.options import (
     choice,
     int_at_least,
     option,
+    optional_path,
     parse_bool,
     parse_port,
     parse_str,
@@ -40,9 +41,6 @@ def positive_or_inf(text: str) -> float:
         raise OptionError("must be greater than 0")
     return value
 
-
-def optional_path(text: str) -> str | None:
-    return text.strip() or None
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,8 @@ merges GET and POST parameters."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from flask import Request
 from werkzeug.datastructures import MultiDict
 
@@ -10,12 +12,20 @@ from render_web.functions.registry import InputError
 
 
 class RequestParams:
-    def __init__(self, request: Request) -> None:
+    """Render parameters from the request or from elsewhere (a saved graph and its
+    overrides), read through the same accessors so that they mean the same."""
+
+    def __init__(self, values: Mapping[str, str] | MultiDict[str, str]) -> None:
+        self.values: MultiDict[str, str] = MultiDict(values)
+
+    @classmethod
+    def of(cls, request: Request) -> RequestParams:
+        """The query string and, for a POST, the form body, merged."""
         merged: MultiDict[str, str] = MultiDict(request.args)
         if request.method == "POST":
             for key, value in request.form.items(multi=True):
                 merged.add(key, value)
-        self.values = merged
+        return cls(merged)
 
     def get(self, key: str, default: str | None = None) -> str | None:
         """The last value given for `key` (graphite-web's `request.GET.get` sees the

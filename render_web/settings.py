@@ -11,6 +11,7 @@ from statsgraph.options import (
     OptionError,
     int_at_least,
     option,
+    optional_path,
     parse_host_port,
     parse_port,
     parse_str,
@@ -24,9 +25,6 @@ def optional_host_port(text: str) -> tuple[str, int] | None:
         return None
     return parse_host_port(word)
 
-
-def optional_path(text: str) -> str | None:
-    return text.strip() or None
 
 
 def url_prefix(text: str) -> str:

@@ -150,6 +150,11 @@ def parse_optional_bool(text: str) -> bool | None:
     return None if text.strip() == "" else parse_bool(text)
 
 
+def optional_path(text: str) -> str | None:
+    """A file or directory name; empty means none."""
+    return text.strip() or None
+
+
 def parse_str(text: str) -> str:
     return text.strip()
 

@@ -20,8 +20,9 @@ from render_web.attime import time_window
 from render_web.functions.registry import InputError
 from render_web.grammar import parse_target
 from render_web.graphstore import Record, check_dashboard, check_graph
+from render_web.params import RequestParams
 from render_web.views.common import no_cache
-from render_web.views.render import ValuesParams, read_request
+from render_web.views.render import read_request
 
 blueprint = Blueprint("api", __name__)
 
@@ -82,7 +83,7 @@ def _check_params(params: dict[str, str], field: str) -> None:
     """The saved parameters must make a drawable request, or the graph could never be
     shown; checked the way /render reads them."""
     try:
-        read_request(ValuesParams(params), "png")
+        read_request(RequestParams(params), "png")
     except InputError as exc:
         raise InputError(f"{field}: {exc}") from None
 

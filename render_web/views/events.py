@@ -54,7 +54,7 @@ def _fetch(params: RequestParams) -> list[dict]:
 @blueprint.route("/events/", methods=["GET", "POST"])
 def events() -> Response:
     if request.method == "GET":
-        params = RequestParams(request)
+        params = RequestParams.of(request)
         return no_cache(json_response(dumps(_fetch(params)), params))
     _refuse_cross_site()
     request.max_content_length = MAX_BODY
@@ -68,5 +68,5 @@ def events() -> Response:
 
 @blueprint.route("/events/get_data", methods=["GET", "POST"])
 def get_data() -> Response:
-    params = RequestParams(request)
+    params = RequestParams.of(request)
     return no_cache(json_response(dumps(_fetch(params)), params))

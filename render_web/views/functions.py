@@ -35,14 +35,14 @@ def _json(value: Any) -> str:
 @blueprint.route("/functions", methods=["GET", "POST"])
 @blueprint.route("/functions/", methods=["GET", "POST"])
 def functions() -> Response:
-    params = RequestParams(request)
+    params = RequestParams.of(request)
     metadata = state().registry.metadata(grouped=params.flag("grouped"))
     return json_response(_json(metadata), params)
 
 
 @blueprint.route("/functions/<name>", methods=["GET", "POST"])
 def function(name: str) -> Response:
-    params = RequestParams(request)
+    params = RequestParams.of(request)
     spec = state().registry.get(name)
     if spec is None:
         return json_response(dumps({"error": f"unknown function {name!r}"}), params, 404)

@@ -12,8 +12,9 @@ from werkzeug.datastructures import MultiDict
 
 from render_web.app import state
 from render_web.graphstore import NOT_PARAMS
+from render_web.params import RequestParams
 from render_web.views.common import no_cache
-from render_web.views.render import ValuesParams, render_graph
+from render_web.views.render import render_graph
 
 blueprint = Blueprint("images", __name__)
 
@@ -30,6 +31,6 @@ def merged_params(saved: dict[str, str], query: MultiDict[str, str]) -> MultiDic
 @blueprint.get("/graphs/<name>.png")
 def graph_image(name: str) -> Response:
     graph = state().store.get("graphs", name)
-    params = ValuesParams(merged_params(graph["params"], request.args))
+    params = RequestParams(merged_params(graph["params"], request.args))
     image = render_graph(params, graph["targets"], "png")
     return no_cache(Response(image, mimetype="image/png"))

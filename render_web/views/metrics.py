@@ -60,7 +60,7 @@ def tree_json(nodes: list[Node], base: str, wildcards: bool) -> str:
 @blueprint.route("/metrics/find/", methods=["GET", "POST"])
 @blueprint.route("/metrics", methods=["GET", "POST"])
 def find() -> Response:
-    params = RequestParams(request)
+    params = RequestParams.of(request)
     query = params.get("query")
     if query is None:
         raise InputError("missing parameter 'query'")
@@ -113,7 +113,7 @@ def find() -> Response:
 @blueprint.route("/metrics/expand", methods=["GET", "POST"])
 @blueprint.route("/metrics/expand/", methods=["GET", "POST"])
 def expand() -> Response:
-    params = RequestParams(request)
+    params = RequestParams.of(request)
     queries = [q for q in params.getlist("query") if q]
     if not queries:
         raise InputError("missing parameter 'query'")
@@ -128,7 +128,7 @@ def expand() -> Response:
 
 @blueprint.route("/metrics/index.json", methods=["GET", "POST"])
 def index_json() -> Response:
-    params = RequestParams(request)
+    params = RequestParams.of(request)
     reader = state().reader
     names = set(reader.index.leaves())
     if reader.cache is not None:

@@ -6,7 +6,6 @@ import contextlib
 from collections.abc import Mapping, Sequence
 
 from flask import Blueprint, Response, g, request
-from werkzeug.datastructures import MultiDict
 
 from carbon_store.index import PatternTooComplex
 from carbon_store.reader import ReadLimitError
@@ -25,14 +24,6 @@ blueprint = Blueprint("render", __name__)
 
 FORMATS = ("png", "svg", "pdf", "json", "csv", "raw", "pickle")
 IMAGE_TYPES = {"png": "image/png", "svg": "image/svg+xml", "pdf": "application/pdf"}
-
-
-class ValuesParams(RequestParams):
-    """Render parameters from elsewhere than the request (a saved graph and its
-    overrides), read through the same accessors so they mean the same."""
-
-    def __init__(self, values: Mapping[str, str] | MultiDict[str, str]) -> None:
-        self.values = MultiDict(values)
 
 
 def request_format(params: RequestParams) -> str:
@@ -56,7 +47,7 @@ def targets_of(params: RequestParams) -> list[str]:
 @blueprint.route("/render", methods=["GET", "POST"])
 @blueprint.route("/render/", methods=["GET", "POST"])
 def render() -> Response:
-    params = RequestParams(request)
+    params = RequestParams.of(request)
     fmt = request_format(params)
     series_list, window, options = evaluate_request(params, targets_of(params), fmt)
     response = answer(params, fmt, series_list, window, options)

@@ -41,7 +41,7 @@ def _query(run: Callable[[], T]) -> T:
 @blueprint.route("/tags", methods=["GET"])
 @blueprint.route("/tags/", methods=["GET"])
 def tag_list() -> Response:
-    params = RequestParams(request)
+    params = RequestParams.of(request)
     index = _index()
     tags = [] if index is None else _query(
         lambda: index.list_tags(params.get("filter"), params.get("limit")))
@@ -50,7 +50,7 @@ def tag_list() -> Response:
 
 @blueprint.route("/tags/findSeries", methods=["GET", "POST"])
 def find_series() -> Response:
-    params = RequestParams(request)
+    params = RequestParams.of(request)
     exprs = _exprs(params)
     if not exprs:
         raise InputError("no tag expressions specified")
@@ -61,7 +61,7 @@ def find_series() -> Response:
 
 @blueprint.route("/tags/autoComplete/tags", methods=["GET", "POST"])
 def auto_complete_tags() -> Response:
-    params = RequestParams(request)
+    params = RequestParams.of(request)
     index = _index()
     tags = [] if index is None else _query(lambda: index.auto_complete_tags(
         _exprs(params), params.get("tagPrefix"), params.get("limit")))
@@ -70,7 +70,7 @@ def auto_complete_tags() -> Response:
 
 @blueprint.route("/tags/autoComplete/values", methods=["GET", "POST"])
 def auto_complete_values() -> Response:
-    params = RequestParams(request)
+    params = RequestParams.of(request)
     tag = params.get("tag")
     if not tag:
         raise InputError("no tag specified")
@@ -83,7 +83,7 @@ def auto_complete_values() -> Response:
 @blueprint.route("/tags/<tag>", methods=["GET"])
 def tag_details(tag: str) -> Response:
     """graphite answers null for an unknown tag."""
-    params = RequestParams(request)
+    params = RequestParams.of(request)
     index = _index()
     values = [] if index is None else _query(
         lambda: index.list_values(tag, params.get("filter"), params.get("limit")))
